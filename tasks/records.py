@@ -1,0 +1,152 @@
+"""The plain records that flow between stages: candidates, pages, articles, enrichments, rejections.
+
+Each stage takes a list of one kind and returns a list of the next plus the rejections it made,
+so a document that fails anywhere leaves a trace (stage, URL, error type, message) and the batch
+goes on. Records are frozen dataclasses: easy to build in a test, safe to pass between threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from broadsheet.config.errors import BroadsheetError
+
+Stage = Literal["discover", "fetch", "extract", "enrich", "load"]
+EntityType = Literal["person", "organization", "place"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document to fetch or read: an http(s) URL, or a ``file://`` URL of a local file."""
+
+    url: str
+    source: str
+    title_hint: str | None = None
+    published_hint: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Raw bytes of a document as fetched or read, before extraction."""
+
+    url: str
+    final_url: str
+    source: str
+    content: bytes
+    content_type: str
+    fetched_at: datetime
+    title_hint: str | None = None
+    published_hint: datetime | None = None
+
+    @property
+    def page_id(self) -> str:
+        """Stable id of these bytes at this URL."""
+        digest = hashlib.sha256(self.final_url.encode() + b"\n" + self.content).hexdigest()
+        return digest[:32]
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One HTTP request made (a row of ``fetches``)."""
+
+    url: str
+    final_url: str | None
+    status_code: int | None
+    content_type: str | None
+    bytes_read: int
+    etag: str | None
+    last_modified: str | None
+    started_at: datetime
+    elapsed_ms: float
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A document that failed at a stage (a row of ``rejections``)."""
+
+    stage: Stage
+    url: str
+    source: str
+    error_type: str
+    message: str
+    transient: bool = False
+
+    @classmethod
+    def from_error(cls, stage: Stage, url: str, source: str, error: BroadsheetError) -> Rejection:
+        return cls(stage, url, source, error.code, error.message, error.transient)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One version of an article: extracted text and metadata."""
+
+    article_id: str
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    language: str | None
+    site: str | None
+    text: str
+    content_hash: str
+    fetched_at: datetime
+    extractor: str
+    page_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity named in an article: its surface form and character span in the title or text."""
+
+    entity_id: str
+    surface: str
+    start_char: int
+    end_char: int
+    in_title: bool
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A resolved entity, keyed across the warehouse by type and normalised name."""
+
+    entity_id: str
+    name: str
+    entity_type: EntityType
+    normalized_name: str
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    topic_id: str
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What the enrichers found in one article."""
+
+    article_id: str
+    entities: tuple[Entity, ...]
+    mentions: tuple[Mention, ...]
+    topics: tuple[TopicScore, ...]
+    entity_enricher: str
+    topic_enricher: str
+
+
+@dataclass
+class Batch:
+    """What one batch produced, ready to load in one transaction."""
+
+    articles: list[Article] = field(default_factory=list)
+    enrichments: list[Enrichment] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    fetches: list[FetchRecord] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)

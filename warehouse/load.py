@@ -1,0 +1,191 @@
+"""Staging and loading batches: the only way rows enter the warehouse's article tables.
+
+A batch is first *staged*: one newline-delimited JSON file per table in a folder that appears
+atomically (written under a temporary name, then renamed). Loading a staged folder is one short
+transaction that inserts every table with ``on conflict do nothing`` and records the batch id in
+``loaded_batches``; the folder is deleted after the commit. So a crash at any point leaves either
+a staged batch (loaded by the next run) or a loaded one, never half of one, and loading the same
+batch or the same articles twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from broadsheet.config.errors import WarehouseError
+from broadsheet.tasks.records import Batch
+
+# Columns of each staged table, in insert order, with the JSON type DuckDB reads them as.
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "pages": (("page_id", "varchar"), ("url", "varchar"), ("final_url", "varchar"), ("source_id", "varchar"),
+              ("content_type", "varchar"), ("content_gzip", "blob"), ("bytes", "bigint"),
+              ("fetched_at", "timestamptz")),
+    "articles": (("article_id", "varchar"), ("url", "varchar"), ("canonical_url", "varchar"),
+                 ("source_id", "varchar"), ("page_id", "varchar"), ("title", "varchar"),
+                 ("authors", "varchar[]"), ("published_at", "timestamptz"), ("first_seen_at", "timestamptz"),
+                 ("language", "varchar"), ("site", "varchar"), ("text", "varchar"),
+                 ("content_hash", "varchar"), ("extractor", "varchar"), ("run_id", "varchar")),
+    "entities": (("entity_id", "varchar"), ("name", "varchar"), ("entity_type", "varchar"),
+                 ("normalized_name", "varchar"), ("first_seen_at", "timestamptz")),
+    "entity_aliases": (("entity_id", "varchar"), ("alias", "varchar"), ("first_seen_at", "timestamptz")),
+    "mentions": (("article_id", "varchar"), ("entity_id", "varchar"), ("surface", "varchar"),
+                 ("start_char", "integer"), ("end_char", "integer"), ("in_title", "boolean"),
+                 ("enricher", "varchar")),
+    "article_topics": (("article_id", "varchar"), ("topic_id", "varchar"), ("score", "double"),
+                       ("rank", "integer"), ("enricher", "varchar")),
+    "fetches": (("run_id", "varchar"), ("url", "varchar"), ("final_url", "varchar"), ("status_code", "integer"),
+                ("content_type", "varchar"), ("bytes", "bigint"), ("etag", "varchar"),
+                ("last_modified", "varchar"), ("elapsed_ms", "double"), ("error_type", "varchar"),
+                ("error_message", "varchar"), ("fetched_at", "timestamptz")),
+    "rejections": (("run_id", "varchar"), ("stage", "varchar"), ("url", "varchar"), ("source_id", "varchar"),
+                   ("error_type", "varchar"), ("message", "varchar"), ("transient", "boolean"),
+                   ("rejected_at", "timestamptz")),
+}
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    batches: int
+    articles: int
+    pending: int = 0  # staged batches left for a later run (the warehouse was locked)
+
+
+def staging_dir(warehouse_path: Path) -> Path:
+    """Where batches for this warehouse wait to be loaded."""
+    return warehouse_path.with_name(warehouse_path.name + ".staging")
+
+
+def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
+    now = datetime.now(UTC)
+    first_seen = {a.article_id: a.fetched_at for a in batch.articles}
+    return {
+        "pages": ((p.page_id, p.url, p.final_url, p.source, p.content_type,
+                   base64.b64encode(gzip.compress(p.content, 6)).decode(), len(p.content), p.fetched_at)
+                  for p in batch.pages),
+        "articles": ((a.article_id, a.url, a.canonical_url, a.source, a.page_id, a.title, list(a.authors),
+                      a.published_at, a.fetched_at, a.language, a.site, a.text, a.content_hash, a.extractor,
+                      run_id) for a in batch.articles),
+        "entities": ((e.entity_id, e.name, e.entity_type, e.normalized_name, first_seen[en.article_id])
+                     for en in batch.enrichments for e in en.entities),
+        "entity_aliases": ((m.entity_id, m.surface, first_seen[en.article_id])
+                           for en in batch.enrichments for m in en.mentions),
+        "mentions": ((en.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.in_title,
+                      en.entity_enricher) for en in batch.enrichments for m in en.mentions),
+        "article_topics": ((en.article_id, t.topic_id, t.score, t.rank, en.topic_enricher)
+                           for en in batch.enrichments for t in en.topics),
+        "fetches": ((run_id, f.url, f.final_url, f.status_code, f.content_type, f.bytes_read, f.etag,
+                     f.last_modified, f.elapsed_ms, f.error_type, f.error_message, f.started_at)
+                    for f in batch.fetches),
+        "rejections": ((run_id, r.stage, r.url, r.source, r.error_type, r.message, r.transient, now)
+                       for r in batch.rejections),
+    }
+
+
+def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
+    """Write ``batch`` under ``folder`` as a staged batch that appears all at once; returns its path."""
+    batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+    final = folder / batch_id
+    partial = folder / f".{batch_id}.partial"
+    try:
+        partial.mkdir(parents=True)
+        for table, rows in _rows(batch, run_id).items():
+            columns = [name for name, _ in TABLES[table]]
+            lines = [orjson.dumps(dict(zip(columns, row, strict=True))) for row in rows]
+            if lines:
+                (partial / f"{table}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+        manifest = {"batch_id": batch_id, "run_id": run_id, "articles": len(batch.articles)}
+        (partial / MANIFEST).write_bytes(orjson.dumps(manifest))
+        _fsync_dir(partial)
+        os.rename(partial, final)
+        _fsync_dir(folder)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise WarehouseError(f"cannot stage a batch in {folder}: {exc.strerror or exc}", code="staging",
+                             transient=True) from exc
+    return final
+
+
+def _fsync_dir(path: Path) -> None:
+    for file in [*path.iterdir(), path] if path.is_dir() else [path]:
+        fd = os.open(file, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def staged_batches(folder: Path) -> list[Path]:
+    """Staged batches waiting in ``folder``, oldest first (partial writes are not batches)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _insert_sql(table: str) -> str:
+    # Table and column names come from TABLES above, never from data; the file path is bound.
+    columns = TABLES[table]
+    names = ", ".join(name for name, _ in columns)
+    read_types = ", ".join(f"{name}: '{'varchar' if kind == 'blob' else kind}'" for name, kind in columns)
+    selected = ", ".join(f"from_base64({name})" if kind == "blob" else name for name, kind in columns)
+    return (f"insert into {table} ({names}) select {selected} from read_json(?, format = 'newline_delimited', "
+            f"columns = {{{read_types}}}) on conflict do nothing")
+
+
+def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Load one staged batch in one transaction; returns how many articles were new."""
+    try:
+        manifest = orjson.loads((path / MANIFEST).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise WarehouseError(f"staged batch {path} has no readable manifest: {exc}", code="corrupt_stage") from exc
+    batch_id = manifest["batch_id"]
+    conn.execute("begin transaction")
+    try:
+        if conn.execute("select 1 from loaded_batches where batch_id = ?", [batch_id]).fetchone():
+            conn.execute("rollback")
+            return 0
+        new_articles = _count_new_articles(conn, path)
+        for table in TABLES:
+            staged = path / f"{table}.jsonl"
+            if staged.exists():
+                conn.execute(_insert_sql(table), [str(staged)])
+        conn.execute("insert into loaded_batches values (?, ?, ?, ?)",
+                     [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
+        conn.execute("commit")
+    except duckdb.Error as exc:
+        conn.execute("rollback")
+        raise WarehouseError(f"loading staged batch {path.name} failed: {exc}", code="load") from exc
+    return new_articles
+
+
+def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
+    staged = path / "articles.jsonl"
+    if not staged.exists():
+        return 0
+    row = conn.execute(
+        "select count(distinct article_id) from read_json(?, format = 'newline_delimited', "
+        "columns = {article_id: 'varchar'}) where article_id not in (select article_id from articles)",
+        [str(staged)],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
+    """Load every staged batch in ``folder``, oldest first, deleting each once it is committed."""
+    batches = articles = 0
+    for path in staged_batches(folder):
+        articles += load_staged_batch(conn, path)
+        batches += 1
+        shutil.rmtree(path, ignore_errors=True)
+    return LoadResult(batches, articles)

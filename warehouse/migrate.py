@@ -1,0 +1,68 @@
+"""Schema migrations: numbered ``migrations/NNNN_verb_object.sql`` files, applied in order.
+
+Each migration runs in its own transaction together with the row that records it in
+``schema_migrations``, so a crash leaves the schema at one version or the next, never between.
+Migrations are append-only: change the schema by adding a file, never by editing one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from broadsheet.config.errors import WarehouseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise WarehouseError(f"migration file {path.name} is not named NNNN_verb_object.sql")
+        found.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError(f"two migrations share a number in {folder}")
+    return found
+
+
+def applied_versions(conn: duckdb.DuckDBPyConnection) -> set[int]:
+    conn.execute("""
+        create table if not exists schema_migrations (
+            version integer primary key, name varchar not null, applied_at timestamptz not null
+        )""")
+    return {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
+
+
+def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply every migration not yet recorded; returns those applied now."""
+    done = applied_versions(conn)
+    applied = []
+    for migration in available_migrations(folder):
+        if migration.version in done:
+            continue
+        conn.execute("begin transaction")
+        try:
+            conn.execute(migration.path.read_text(encoding="utf-8"))
+            conn.execute("insert into schema_migrations values (?, ?, ?)",
+                         [migration.version, migration.name, datetime.now(UTC)])
+            conn.execute("commit")
+        except duckdb.Error as exc:
+            conn.execute("rollback")
+            raise WarehouseError(f"migration {migration.path.name} failed: {exc}") from exc
+        applied.append(migration)
+    return applied
