@@ -17,6 +17,6 @@ def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichm
     entity_enricher = entities.enricher_name(settings.entities.model)
     topic_enricher = topics.enricher_name(settings.topics, taxonomy)
     return [
-        Enrichment(article.article_id, found, mentions, ranked, entity_enricher, topic_enricher)
+        Enrichment(article.article_id, found, mentions, ranked, entity_enricher, topic_enricher, taxonomy.version)
         for article, (found, mentions), ranked in zip(articles, tagged, scored, strict=True)
     ]

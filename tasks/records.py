@@ -139,6 +139,7 @@ class Enrichment:
     topics: tuple[TopicScore, ...]
     entity_enricher: str
     topic_enricher: str
+    taxonomy_version: str
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.warehouse.migrate import migrate
+from broadsheet.warehouse.migrate import create_views, migrate
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -37,6 +37,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         try:
             migrate(conn)
+            create_views(conn)
         except BaseException:
             conn.close()
             raise

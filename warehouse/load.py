@@ -43,7 +43,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("start_char", "integer"), ("end_char", "integer"), ("in_title", "boolean"),
                  ("enricher", "varchar")),
     "article_topics": (("article_id", "varchar"), ("topic_id", "varchar"), ("score", "double"),
-                       ("rank", "integer"), ("enricher", "varchar")),
+                       ("rank", "integer"), ("taxonomy_version", "varchar"), ("enricher", "varchar")),
     "fetches": (("run_id", "varchar"), ("url", "varchar"), ("final_url", "varchar"), ("status_code", "integer"),
                 ("content_type", "varchar"), ("bytes", "bigint"), ("etag", "varchar"),
                 ("last_modified", "varchar"), ("elapsed_ms", "double"), ("error_type", "varchar"),
@@ -83,7 +83,7 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
                            for en in batch.enrichments for m in en.mentions),
         "mentions": ((en.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.in_title,
                       en.entity_enricher) for en in batch.enrichments for m in en.mentions),
-        "article_topics": ((en.article_id, t.topic_id, t.score, t.rank, en.topic_enricher)
+        "article_topics": ((en.article_id, t.topic_id, t.score, t.rank, en.taxonomy_version, en.topic_enricher)
                            for en in batch.enrichments for t in en.topics),
         "fetches": ((run_id, f.url, f.final_url, f.status_code, f.content_type, f.bytes_read, f.etag,
                      f.last_modified, f.elapsed_ms, f.error_type, f.error_message, f.started_at)

@@ -3,6 +3,7 @@
 Each migration runs in its own transaction together with the row that records it in
 ``schema_migrations``, so a crash leaves the schema at one version or the next, never between.
 Migrations are append-only: change the schema by adding a file, never by editing one.
+Views hold no data, so they are simply re-created from ``views/<view_name>.sql`` after migrating.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 from broadsheet.config.errors import WarehouseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VIEWS_DIR = Path(__file__).resolve().parent / "views"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -66,3 +68,18 @@ def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> l
             raise WarehouseError(f"migration {migration.path.name} failed: {exc}") from exc
         applied.append(migration)
     return applied
+
+
+def create_views(conn: duckdb.DuckDBPyConnection, folder: Path = VIEWS_DIR) -> list[str]:
+    """Create or replace every view from its file, in one transaction; returns the view names."""
+    names = []
+    conn.execute("begin transaction")
+    try:
+        for path in sorted(folder.glob("*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+            names.append(path.stem)
+        conn.execute("commit")
+    except duckdb.Error as exc:
+        conn.execute("rollback")
+        raise WarehouseError(f"view {path.name} failed: {exc}") from exc
+    return names

@@ -113,6 +113,7 @@ create table article_topics (
     topic_id    varchar not null,
     score       double not null,
     rank        integer not null,
+    taxonomy_version  varchar not null,
     enricher    varchar not null,
     primary key (article_id, topic_id, enricher)
 );

@@ -1,0 +1,244 @@
+"""The ``broadsheet`` command line: ingest, query, stats and demo.
+
+Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
+0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
+locked). ``--json`` prints machine-readable output; ``--quiet`` prints nothing but errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
+from broadsheet.config.settings import DEFAULT_SOURCES_FILE, Settings, apply_process_environment, load_settings
+from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
+
+app = typer.Typer(
+    help="broadsheet: turn news on the web into an analytical DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_FAILURE, EXIT_USAGE, EXIT_WAREHOUSE = 1, 2, 3
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: warehouse.path, "
+                                                            "data/broadsheet.duckdb).")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings TOML read over the defaults "
+                                                                    "(default: ./broadsheet.toml if present).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron).")]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _settings(config: Path | None, db: Path | None, **sections: dict[str, Any]) -> Settings:
+    overrides: dict[str, dict[str, Any]] = {key: value for key, value in sections.items() if value}
+    if db is not None:
+        overrides["warehouse"] = {"path": db}
+    base = load_settings(config)
+    if not overrides:
+        return base
+    merged = base.model_dump()
+    for section, values in overrides.items():
+        merged[section].update(values)
+    return Settings.model_validate(merged)
+
+
+def _quiet_logging(quiet: bool) -> None:
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    logging.getLogger("htmldate").setLevel(logging.ERROR)
+    if quiet:
+        from prefect.settings import PREFECT_LOGGING_LEVEL  # noqa: F401 (ensures prefect logging is set up)
+
+        for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Feed URL, page URL, file listing URLs, or folder of .html/.html.gz/.txt files. "
+             "None: the sources in --sources (default config/sources.toml).", show_default=False)] = None,
+    kind: Annotated[str, typer.Option(help=f"Force the kind of every SOURCE: {', '.join(SOURCE_KINDS)}.")] = "auto",
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources TOML to read when no SOURCE "
+                                                                         "is given.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Documents per batch (pipeline.batch_size).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Discover, fetch, extract, tag and load articles from SOURCEs into the warehouse."""
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    settings = _settings(config, db, pipeline={"batch_size": batch_size} if batch_size else {})
+    chosen = _chosen_sources(sources or [], kind, sources_file or settings.pipeline.sources_file)  # type: ignore[arg-type]
+    summary = _run_ingest(chosen, settings, quiet or as_json)
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict()))
+    elif not quiet:
+        _print_summary(summary)
+
+
+def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path | None) -> list[SourceConfig]:
+    if arguments:
+        return [source_from_argument(location, kind) for location in arguments]
+    path = sources_file or DEFAULT_SOURCES_FILE
+    declared = [s for s in load_sources(path) if s.enabled]
+    if not declared:
+        raise ConfigError(f"no SOURCE given and no enabled [[sources]] in {path}: "
+                          "pass a feed URL, page URL, URL file or folder, or declare sources")
+    return declared
+
+
+def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
+    _quiet_logging(quiet)
+    from broadsheet.flows.ingest import ingest_flow
+
+    return ingest_flow(sources, settings)
+
+
+def _print_summary(summary: Any) -> None:
+    table = Table(title=f"Run {summary.run_id}", show_header=True)
+    table.add_column("stage")
+    table.add_column("documents", justify="right")
+    for stage, value in vars(summary.counts).items():
+        table.add_row(stage, str(value))
+    out.print(table)
+    for reason, count in summary.rejections.items():
+        out.print(f"  rejected {reason}: {count} (e.g. {summary.examples[reason]})")
+    if summary.pending_batches:
+        out.print(f"[yellow]{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
+                  "the next run loads them[/yellow]")
+    out.print(f"Warehouse: {summary.warehouse}")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run, read-only (SELECT, DESCRIBE, SHOW ...).")],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    wait: Annotated[float, typer.Option(help="Seconds to keep retrying while a load holds the warehouse.")] = 10.0,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run SQL against the warehouse, opened read-only, and print the result."""
+    settings = _settings(config, db)
+    from broadsheet.warehouse.reports import run_query
+
+    columns, rows = _retry_locked(lambda: run_query(settings.warehouse.path, sql), wait)
+    _print_rows(columns, rows, output)
+
+
+def _retry_locked(action: Any, wait: float) -> Any:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return action()
+        except WarehouseError as exc:
+            if not exc.transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def _print_rows(columns: list[str], rows: list[tuple], output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str,
+                                    ensure_ascii=False) + "\n")
+    elif output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if value is None else str(value) for value in row))
+        out.print(table)
+
+
+@app.command()
+def stats(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Summarise the warehouse: rows per table, top entities, top topics, rejections, last runs."""
+    settings = _settings(config, db)
+    from broadsheet.warehouse.reports import warehouse_report
+
+    report = _retry_locked(lambda: warehouse_report(settings.warehouse.path), 10.0)
+    if as_json:
+        sys.stdout.write(json.dumps(report, default=str, ensure_ascii=False) + "\n")
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    out.print(f"[bold]Warehouse[/bold] {report['warehouse']}")
+    out.print("  " + ", ".join(f"{table} {count}" for table, count in report["tables"].items()))
+    for title, key in (("Top entities", "top_entities"), ("Top topics", "top_topics"),
+                       ("Rejections", "rejections"), ("Last runs", "runs")):
+        rows = report[key]
+        if not rows:
+            continue
+        table = Table(*rows[0].keys(), title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        out.print(table)
+
+
+@app.command()
+def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False,
+         quiet: QuietOption = False) -> None:
+    """Serve a small news site on 127.0.0.1, ingest its RSS feed, and summarise the warehouse."""
+    settings = _settings(config, db, http={"allow_private_addresses": True})
+    from broadsheet.flows.demo import demo_site
+    from broadsheet.warehouse.reports import warehouse_report
+
+    with demo_site() as feed_url:
+        if not quiet and not as_json:
+            out.print(f"Demo site serving {feed_url}; ingesting into {settings.warehouse.path}")
+        summary = _run_ingest([SourceConfig(name="demo", location=feed_url, kind="feed")], settings,
+                              quiet or as_json)
+    report = warehouse_report(settings.warehouse.path)
+    if as_json:
+        sys.stdout.write(json.dumps({"run": summary.to_dict(), "warehouse": report}, default=str) + "\n")
+    elif not quiet:
+        _print_summary(summary)
+        _print_report(report)
+
+
+def main() -> None:
+    """Entry point of the ``broadsheet`` console script."""
+    apply_process_environment()
+    try:
+        app()
+    except WarehouseError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(EXIT_WAREHOUSE)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(EXIT_USAGE)
+    except BroadsheetError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(EXIT_FAILURE)
+
+
+if __name__ == "__main__":
+    main()

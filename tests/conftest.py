@@ -1,0 +1,42 @@
+"""Shared fixtures: offline settings, a warehouse under tmp_path, and Prefect's test harness.
+
+Nothing here reaches beyond 127.0.0.1: HTTP tests use pytest-httpserver (a real server on
+loopback), and the flow tests run against a temporary Prefect server started once per session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from broadsheet.config.settings import Settings, load_settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SAMPLE_TEXT = SHARED / "samples" / "us-senators-meet-mek-leader-in-tirana.txt"
+CORPUS = REPO / "flows" / "demo_corpus"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with a fresh warehouse under tmp_path and loopback fetching allowed."""
+    return load_settings(warehouse={"path": tmp_path / "warehouse.duckdb"},
+                         http={"allow_private_addresses": True, "timeout_seconds": 5.0,
+                               "total_timeout_seconds": 10.0})
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A temporary Prefect server for the whole session (flow tests ask for it)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
