@@ -1,0 +1,212 @@
+"""The warehouse: migrations, staging, idempotent loads, locks and read-only access."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from broadsheet.config import WarehouseError
+from broadsheet.tasks.records import (
+    Article,
+    Batch,
+    Enrichment,
+    Entity,
+    FetchRecord,
+    Mention,
+    Page,
+    Rejection,
+    TopicScore,
+)
+from broadsheet.warehouse.connection import connect, load_extension
+from broadsheet.warehouse.load import load_staged, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.migrate import available_migrations, migrate
+from broadsheet.warehouse.reports import run_query, warehouse_report
+
+NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
+TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions", "topics",
+          "article_topics", "rejections")
+
+
+def make_batch(article_id: str = "a1", text: str = "Body text about Lisbon.") -> Batch:
+    page = Page("https://n.example/1", "https://n.example/1", "src", b"<html>x</html>", "text/html", NOW)
+    article = Article(article_id, page.url, page.url, "src", "Title", ("Ana Ruiz",), NOW, "en", "N", text, "h" + article_id,
+                      NOW, "test", page.page_id)
+    lisbon = Entity("e-lisbon", "Lisbon", "place", "lisbon")
+    enrichment = Enrichment(article_id, (lisbon,), (Mention("e-lisbon", "Lisbon", 16, 22, False),),
+                            (TopicScore("politics", 0.5, 1),), "ner@1", "topics@1", "tax1")
+    fetch = FetchRecord(page.url, page.url, 200, "text/html", 14, '"etag"', None, NOW, 5.0)
+    rejection = Rejection("fetch", "https://n.example/2", "src", "http_status", "answered HTTP 404")
+    return Batch([article], [enrichment], [page], [fetch], [rejection])
+
+
+def counts(path: Path) -> dict[str, int]:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
+    finally:
+        conn.close()
+
+
+def load(path: Path, batch: Batch, run_id: str = "run1") -> int:
+    stage_batch(batch, run_id, staging_dir(path))
+    conn = connect(path)
+    try:
+        return load_staged(conn, staging_dir(path)).articles
+    finally:
+        conn.close()
+
+
+def test_migrations_create_every_table_once(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    conn = connect(path)
+    try:
+        versions = conn.execute("select version, name from schema_migrations").fetchall()
+        assert versions == [(m.version, m.name) for m in available_migrations()]
+        assert migrate(conn) == []  # nothing left to apply
+        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+        assert set(TABLES) <= tables
+        assert {"entity_mention_counts", "topic_article_counts", "rejection_reasons"} <= tables  # views
+    finally:
+        conn.close()
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_create_things.sql").write_text("create table things (x integer);")
+    (folder / "0002_break_things.sql").write_text("create table more (y integer); select * from nowhere;")
+    conn = duckdb.connect(str(tmp_path / "m.duckdb"))
+    with pytest.raises(WarehouseError, match="0002_break_things.sql failed"):
+        migrate(conn, folder)
+    assert conn.execute("select version from schema_migrations").fetchall() == [(1,)]
+    tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+    assert "more" not in tables
+
+
+def test_badly_named_migration_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "create_things.sql").write_text("select 1;")
+    with pytest.raises(WarehouseError, match="NNNN_verb_object"):
+        available_migrations(tmp_path)
+
+
+def test_load_writes_every_table(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    assert load(path, make_batch()) == 1
+    found = counts(path)
+    assert {t: found[t] for t in ("articles", "pages", "entities", "entity_aliases", "mentions", "article_topics",
+                                  "fetches", "rejections")} == dict.fromkeys(
+        ("articles", "pages", "entities", "entity_aliases", "mentions", "article_topics", "fetches", "rejections"), 1)
+    conn = duckdb.connect(str(path), read_only=True)
+    row = conn.execute("select authors, published_at, text from articles").fetchone()
+    page = conn.execute("select content_gzip, bytes from pages").fetchone()
+    conn.close()
+    assert row == (["Ana Ruiz"], NOW, "Body text about Lisbon.")
+    import gzip
+
+    assert gzip.decompress(page[0]) == b"<html>x</html>" and page[1] == 14
+    assert staged_batches(staging_dir(path)) == []  # staged folder removed after the commit
+
+
+def test_loading_the_same_articles_again_adds_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    load(path, make_batch())
+    before = counts(path)
+    assert load(path, make_batch(), run_id="run2") == 0
+    after = counts(path)
+    # Requests and rejections are per run; everything about the article is not duplicated.
+    assert {t: after[t] - before[t] for t in TABLES} == {**dict.fromkeys(TABLES, 0), "fetches": 1, "rejections": 1}
+
+
+def test_a_staged_batch_is_loaded_exactly_once(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    staged = stage_batch(make_batch(), "run1", staging_dir(path))
+    copy = staging_dir(path) / "copy"
+    copy.mkdir()
+    for file in staged.iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())  # the same batch id twice (a crash before cleanup)
+    conn = connect(path)
+    result = load_staged(conn, staging_dir(path))
+    conn.close()
+    assert (result.batches, result.articles) == (2, 1)
+    assert counts(path)["fetches"] == 1
+
+
+def test_partial_staging_is_ignored(tmp_path: Path) -> None:
+    folder = staging_dir(tmp_path / "w.duckdb")
+    (folder / ".20260101-abc.partial").mkdir(parents=True)
+    assert staged_batches(folder) == []
+
+
+def test_a_corrupt_staged_batch_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    broken = staging_dir(path) / "20260101T000000-bad"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text("{not json")
+    conn = connect(path)
+    with pytest.raises(WarehouseError, match="no readable manifest") as caught:
+        load_staged(conn, staging_dir(path))
+    conn.close()
+    assert caught.value.code == "corrupt_stage"
+
+
+def test_staging_into_an_unwritable_place_is_a_warehouse_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(WarehouseError, match="cannot stage a batch"):
+        stage_batch(make_batch(), "run1", blocker / "staging")
+
+
+def test_a_locked_warehouse_is_a_transient_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+                               "time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseError, match="another process is writing") as caught:
+            connect(path)
+        assert caught.value.code == "locked" and caught.value.transient
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    connect(path).close()  # usable again once the holder is gone
+
+
+def test_read_only_access(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(WarehouseError, match="run `broadsheet ingest` first") as caught:
+        run_query(path, "select 1")
+    assert caught.value.code == "missing"
+    load(path, make_batch())
+    columns, rows = run_query(path, "select title, language from articles")
+    assert (columns, rows) == (["title", "language"], [("Title", "en")])
+    with pytest.raises(WarehouseError, match="query failed"):
+        run_query(path, "delete from articles")
+    assert counts(path)["articles"] == 1
+
+
+def test_report_summarises_the_warehouse(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    load(path, make_batch())
+    report = warehouse_report(path)
+    assert report["tables"]["articles"] == 1
+    assert report["top_entities"] == [{"name": "Lisbon", "entity_type": "place", "articles": 1, "mentions": 1}]
+    assert report["rejections"][0]["error_type"] == "http_status"
+
+
+def test_extensions_load_from_their_wheels(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "x.duckdb"))
+    load_extension(conn, "fts")
+    loaded = conn.execute("select loaded from duckdb_extensions() where extension_name = 'fts'").fetchone()
+    assert loaded == (True,)
+    with pytest.raises(WarehouseError, match="not installed"):
+        load_extension(conn, "no_such_extension")
