@@ -24,6 +24,7 @@ from rich.table import Table
 from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
 from broadsheet.config.settings import DEFAULT_SOURCES_FILE, Settings, apply_process_environment, load_settings
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
+from broadsheet.tasks.discover import is_url
 
 app = typer.Typer(
     help="broadsheet: turn news on the web into an analytical DuckDB warehouse.",
@@ -51,16 +52,11 @@ class OutputFormat(str, Enum):
 
 
 def _settings(config: Path | None, db: Path | None, **sections: dict[str, Any]) -> Settings:
+    """Settings with command-line values (highest precedence) merged over TOML and environment."""
     overrides: dict[str, dict[str, Any]] = {key: value for key, value in sections.items() if value}
     if db is not None:
         overrides["warehouse"] = {"path": db}
-    base = load_settings(config)
-    if not overrides:
-        return base
-    merged = base.model_dump()
-    for section, values in overrides.items():
-        merged[section].update(values)
-    return Settings.model_validate(merged)
+    return load_settings(config, **overrides)
 
 
 def _quiet_logging(quiet: bool) -> None:
@@ -90,7 +86,7 @@ def ingest(
     """Discover, fetch, extract, tag and load articles from SOURCEs into the warehouse."""
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
-    settings = _settings(config, db, pipeline={"batch_size": batch_size} if batch_size else {})
+    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
     chosen = _chosen_sources(sources or [], kind, sources_file or settings.pipeline.sources_file)  # type: ignore[arg-type]
     summary = _run_ingest(chosen, settings, quiet or as_json)
     if as_json:
@@ -101,6 +97,9 @@ def ingest(
 
 def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path | None) -> list[SourceConfig]:
     if arguments:
+        missing = [a for a in arguments if not is_url(a) and not Path(a).expanduser().exists()]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)}: neither an http(s) URL nor an existing file or folder")
         return [source_from_argument(location, kind) for location in arguments]
     path = sources_file or DEFAULT_SOURCES_FILE
     declared = [s for s in load_sources(path) if s.enabled]

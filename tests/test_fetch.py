@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,9 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
 from broadsheet.config.errors import FetchError
 from broadsheet.config.settings import HttpSettings, Settings
 from broadsheet.tasks.fetch import (
@@ -32,6 +30,8 @@ from broadsheet.tasks.fetch import (
     translate_httpx_error,
 )
 from broadsheet.tasks.records import Candidate, Page
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 PUBLISHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -55,6 +55,10 @@ def unused_port() -> int:
 
 def page(url: str, content_type: str, content: bytes = HTML) -> Page:
     return Page(url, url, "test", content, content_type, NOW)
+
+
+def local(path: Path) -> Candidate:
+    return Candidate(file_url(path), "folder", "Hint", PUBLISHED)
 
 
 # --- HTTP: success ---------------------------------------------------------------------------------
@@ -243,52 +247,69 @@ def test_corrupt_gzip_encoding_is_bad_encoding(httpserver: HTTPServer, settings:
 # --- HTTP: timeouts and connection failures --------------------------------------------------------
 
 
-def drip(chunks: int, pause: float) -> Iterator[bytes]:
-    yield b"<!doctype html><html><body>"
-    for _ in range(chunks):
-        time.sleep(pause)
-        yield b"<p>drop</p>"
+def drip(done: threading.Event, chunks: int = 20, pause: float = 0.1) -> Iterator[bytes]:
+    """A body that trickles in; ``done`` is set once the server stops sending (the client hung up)."""
+    try:
+        yield b"<!doctype html><html><body>"
+        for _ in range(chunks):
+            time.sleep(pause)
+            yield b"<p>drop</p>"
+    finally:
+        done.set()
+
+
+def finished(done: threading.Event) -> bool:
+    """Wait for a slow handler to end, so its request cannot spill into the next test's server log."""
+    return done.wait(timeout=3)
 
 
 def test_slow_drip_body_hits_total_timeout(httpserver: HTTPServer, settings: Settings) -> None:
     # Each chunk arrives well within timeout_seconds, so only the end-to-end limit can stop it.
+    done = threading.Event()
     httpserver.expect_request("/drip").respond_with_handler(
-        lambda _request: Response(drip(8, 0.2), content_type="text/html"))
+        lambda _request: Response(drip(done), content_type="text/html"))
     url = loopback(httpserver, "/drip")
 
     started = time.perf_counter()
-    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=1.0, total_timeout_seconds=0.6))
+    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=1.0, total_timeout_seconds=0.4))
 
     assert time.perf_counter() - started < 1.5
     assert outcome.pages == []
     [rejection] = outcome.rejections
     assert (rejection.stage, rejection.error_type, rejection.transient) == ("fetch", "timeout", True)
-    assert rejection.message == f"{url} took longer than http.total_timeout_seconds=0.6"
+    assert rejection.message == f"{url} took longer than http.total_timeout_seconds=0.4"
+    assert finished(done)
 
 
 @pytest.mark.xfail(strict=True, reason="fetch.Fetcher: a request cut off by total_timeout_seconds leaves no "
                    "FetchRecord (the CancelledError bypasses _request's recording); the module promises one "
                    "record per HTTP request")
 def test_slow_drip_body_is_recorded_as_a_fetch(httpserver: HTTPServer, settings: Settings) -> None:
+    done = threading.Event()
     httpserver.expect_request("/drip").respond_with_handler(
-        lambda _request: Response(drip(8, 0.2), content_type="text/html"))
+        lambda _request: Response(drip(done), content_type="text/html"))
     url = loopback(httpserver, "/drip")
 
-    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=1.0, total_timeout_seconds=0.6))
+    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=1.0, total_timeout_seconds=0.4))
 
+    assert finished(done)
     assert [(r.url, r.status_code, r.error_type) for r in outcome.fetches] == [(url, 200, "timeout")]
 
 
 def test_slow_response_hits_read_timeout(httpserver: HTTPServer, settings: Settings) -> None:
+    done = threading.Event()
+
     def slow(_request: Request) -> Response:
-        time.sleep(0.8)
+        time.sleep(0.6)
+        done.set()
         return Response(HTML, content_type="text/html")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     url = loopback(httpserver, "/slow")
 
-    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=0.3))
+    outcome = fetch_pages([Candidate(url, "test")], http(settings, timeout_seconds=0.2))
 
+    assert finished(done)
     [rejection] = outcome.rejections
     assert (rejection.error_type, rejection.transient) == ("timeout", True)
     assert rejection.message == f"{url} timed out (ReadTimeout)"
@@ -370,14 +391,13 @@ def test_unsupported_scheme_candidate_is_rejected(settings: Settings) -> None:
                    "out-of-range port) raises ValueError/httpx.InvalidURL/OverflowError out of fetch_pages and "
                    "aborts the whole batch instead of becoming one rejection")
 @pytest.mark.parametrize("bad", ["http://[::1/story", "http://127.0.0.1:abc/story", "http://127.0.0.1:99999/story"])
-def test_malformed_url_is_one_rejection_and_the_batch_goes_on(httpserver: HTTPServer, settings: Settings,
-                                                              bad: str) -> None:
-    httpserver.expect_request("/ok").respond_with_data(HTML, content_type="text/html")
-    good = loopback(httpserver, "/ok")
+def test_malformed_url_is_one_rejection_and_the_batch_goes_on(tmp_path: Path, settings: Settings, bad: str) -> None:
+    good = tmp_path / "good.html"  # a local file, so no request can outlive the crash and reach the server
+    good.write_bytes(HTML)
 
-    outcome = fetch_pages([Candidate(bad, "test"), Candidate(good, "test")], settings.http)
+    outcome = fetch_pages([Candidate(bad, "test"), local(good)], settings.http)
 
-    assert [p.url for p in outcome.pages] == [good]
+    assert [p.url for p in outcome.pages] == [file_url(good)]
     assert [(r.stage, r.url, r.transient) for r in outcome.rejections] == [("fetch", bad, False)]
 
 
@@ -469,10 +489,6 @@ def test_sniff_content_type_xml_root_wins_over_html_fragments(content: bytes) ->
 
 
 # --- local files -----------------------------------------------------------------------------------
-
-
-def local(path: Path) -> Candidate:
-    return Candidate(file_url(path), "folder", "Hint", PUBLISHED)
 
 
 @pytest.mark.parametrize(("name", "stored", "content_type"), [
@@ -613,7 +629,7 @@ def test_concurrency_setting_bounds_requests_in_flight() -> None:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
         in_flight -= 1
         if request.url.path.endswith("/5"):
             return httpx.Response(503)

