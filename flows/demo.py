@@ -21,7 +21,7 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
 class _Handler(BaseHTTPRequestHandler):
     server: _DemoServer
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         name = self.path.split("?", 1)[0].lstrip("/")
         if name == "feed.xml":
             body = self.server.feed

@@ -129,7 +129,7 @@ def _end(path: Path, run_id: str, status: str, counts: RunCounts) -> None:
 def _summarise(run_id: str, path: Path, counts: RunCounts, rejections: list[Rejection],
                pending: int) -> RunSummary:
     by_reason = Counter(f"{r.stage}/{r.error_type}" for r in rejections)
-    examples = {}
+    examples: dict[str, str] = {}
     for rejection in rejections:
         examples.setdefault(f"{rejection.stage}/{rejection.error_type}", rejection.url)
     return RunSummary(run_id, str(path), counts, dict(by_reason.most_common()), examples, pending)

@@ -8,13 +8,15 @@ candidates) or a page (which goes on as it is, without a second request).
 from __future__ import annotations
 
 import calendar
+import html
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -26,12 +28,14 @@ from broadsheet.tasks.fetch import (
     file_url,
     is_feed,
     is_html,
+    parse_http_url,
     read_local,
 )
 from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".txt")
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json", ".xml.gz")
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -51,7 +55,12 @@ class Discovery:
 
 
 def is_url(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https")
+    """Whether ``location`` is a well-formed http(s) URL."""
+    try:
+        parse_http_url(location)
+    except FetchError:
+        return False
+    return True
 
 
 def discover_source(source: SourceConfig, settings: HttpSettings) -> Discovery:
@@ -104,13 +113,17 @@ def _as_discovery(rejection: Rejection) -> Rejection:
 
 
 def discover_folder(folder: Path, source: str) -> Discovery:
-    """Every document file under ``folder``, in path order; other files are rejected by name."""
+    """Every document file under ``folder``, in path order; other files are rejected by name.
+
+    Hidden files and folders (a name starting with ".") are skipped, as editors and VCS keep them.
+    """
     found = Discovery()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    visible = (p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    for path in sorted(p for p in visible if p.is_file()):
         name = path.name.lower()
         if name.endswith(DOCUMENT_SUFFIXES):
             found.candidates.append(Candidate(file_url(path), source))
-        elif not name.startswith("."):
+        else:
             found.rejections.append(Rejection(
                 "discover", file_url(path), source, "unsupported_file",
                 f"{path.name} is not a document broadsheet reads (.html, .htm, .html.gz, .txt)"))
@@ -141,7 +154,7 @@ def discover_url_list(path: Path, source: str) -> Discovery:
     """One candidate per URL line of a text file; ``#`` starts a comment; bad lines are rejected."""
     found = Discovery()
     for number, line in _url_lines(path):
-        if is_url(line) and " " not in line:
+        if " " not in line and is_url(line):
             found.candidates.append(Candidate(line, source))
         else:
             found.rejections.append(Rejection("discover", line[:2000], source, "invalid_url",
@@ -154,20 +167,31 @@ def parse_feed_page(page: Page) -> Discovery:
     if page.content_type in ("application/feed+json", "application/json") or page.content[:1] == b"{":
         return _parse_json_feed(page)
     parsed = feedparser.parse(page.content, response_headers={"content-location": page.final_url})
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or RDF root element"
         return Discovery(rejections=[Rejection("discover", page.url, page.source, "bad_feed",
                                                f"{page.final_url} is not a readable feed: {reason}")])
     found = Discovery()
     for entry in parsed.entries:
-        link = entry.get("link") or _guid_link(entry)
-        if not link:
-            found.rejections.append(Rejection("discover", page.final_url, page.source, "no_link",
-                                              f"feed item {entry.get('title', '')!r} has no link"))
-            continue
-        found.candidates.append(Candidate(urljoin(page.final_url, link), page.source,
-                                          _text_or_none(entry.get("title")), _entry_date(entry)))
+        _add_item(found, page, entry.get("link") or _guid_link(entry), entry.get("title"), _entry_date(entry))
     return found
+
+
+def _add_item(found: Discovery, page: Page, link: object, title: object, published: datetime | None) -> None:
+    """A feed item's candidate, or a rejection when its link is missing or not an http(s) URL."""
+    if not isinstance(link, str) or not link.strip():
+        found.rejections.append(Rejection("discover", page.final_url, page.source, "no_link",
+                                          f"feed item {plain_text(title)!r} has no link"))
+        return
+    try:
+        url = urljoin(page.final_url, link.strip())
+    except ValueError:
+        url = link.strip()
+    if not is_url(url):  # never file:, ftp: or malformed links, which a remote feed could abuse
+        found.rejections.append(Rejection("discover", url[:2000], page.source, "invalid_url",
+                                          f"feed item link {url[:300]!r} is not an http(s) URL"))
+        return
+    found.candidates.append(Candidate(url, page.source, plain_text(title), published))
 
 
 def _guid_link(entry: Any) -> str | None:
@@ -179,12 +203,19 @@ def _entry_date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (ValueError, OverflowError, OSError):  # outside the calendar: keep the item, drop the date
+                return None
     return None
 
 
-def _text_or_none(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+def plain_text(value: object) -> str | None:
+    """A feed title as plain text: markup removed, entities decoded, whitespace collapsed."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(html.unescape(_TAG.sub(" ", value)).split())
+    return text or None
 
 
 def _parse_json_feed(page: Page) -> Discovery:
@@ -198,14 +229,9 @@ def _parse_json_feed(page: Page) -> Discovery:
                                                f"{page.final_url} is not a readable JSON Feed: {exc}")])
     found = Discovery()
     for item in items:
-        link = item.get("url") or item.get("external_url") if isinstance(item, dict) else None
-        if not isinstance(link, str):
-            found.rejections.append(Rejection("discover", page.final_url, page.source, "no_link",
-                                              "JSON Feed item has no url"))
-            continue
-        found.candidates.append(Candidate(urljoin(page.final_url, link), page.source,
-                                          _text_or_none(item.get("title")),
-                                          _iso_date(item.get("date_published"))))
+        item = item if isinstance(item, dict) else {}
+        _add_item(found, page, item.get("url") or item.get("external_url"), item.get("title"),
+                  _iso_date(item.get("date_published")))
     return found
 
 
@@ -214,6 +240,6 @@ def _iso_date(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -62,7 +62,7 @@ class _Cluster:
 
     def entity_type(self) -> EntityType:
         """The type with most weighted votes; ties go to the earlier type of TYPE_PREFERENCE."""
-        votes: Counter[EntityType] = Counter()
+        votes: dict[EntityType, float] = defaultdict(float)
         for span in self.spans:
             if span.in_title:  # headline casing misleads the tagger: titles join, they don't vote
                 continue

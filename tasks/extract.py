@@ -83,7 +83,7 @@ def _from_html(page: Page, settings: ExtractSettings) -> dict:
         with_metadata=True,
         date_extraction_params=_DATE_PARAMS,
     )
-    if document is None:
+    if document is None or isinstance(document, dict):  # None: nothing found (dict only with as_dict=True)
         return {"text": "", "title": None, "authors": (), "published_at": None, "site": None}
     title = _clean(document.title)
     return {

@@ -7,7 +7,8 @@ Every HTTP request becomes a :class:`FetchRecord`; every document that cannot be
 ``connect_error``       DNS or TCP failure (transient) ``timeout``          too slow (transient)
 ``http_status``         4xx/5xx (5xx, 429 transient)   ``too_many_redirects`` redirect chain too long or a loop
 ``too_large``           body over the size cap         ``not_html``         content type we cannot extract
-``unreadable_file``     local file missing or unreadable
+``unreadable_file``     local file missing or unreadable ``bad_gzip``       corrupt or truncated .gz file
+``invalid_url``         malformed URL
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ipaddress
+import re
 import socket
 import time
 import zlib
@@ -33,6 +35,8 @@ from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
               "text/xml", "application/feed+json", "application/json")
+GENERIC_TYPES = ("application/octet-stream", "binary/octet-stream", "text/plain")
+_HTML_MARKER = re.compile(rb"<(?:head|body)[\s>]")
 LOCAL_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "text/html", ".txt": "text/plain",
                ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
                ".json": "application/json"}
@@ -56,14 +60,14 @@ def media_type(content_type: str | None) -> str:
 def sniff_content_type(content: bytes, declared: str | None) -> str:
     """The declared media type, or a guess from the first bytes when it is missing or generic."""
     declared_type = media_type(declared)
-    if declared_type and declared_type not in ("application/octet-stream", "text/plain", "binary/octet-stream"):
+    if declared_type and declared_type not in GENERIC_TYPES:
         return declared_type
     head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head:
-        return "text/html"
-    if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<rdf:rdf")):
+    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")):
         return "application/xml"
-    if head.startswith(b"{") and b'"version"' in head and b"jsonfeed" in head:
+    if head.startswith((b"<!doctype html", b"<html")) or _HTML_MARKER.search(head):
+        return "text/html"
+    if head.startswith(b"{") and b"jsonfeed" in head:
         return "application/feed+json"
     return declared_type or "application/octet-stream"
 
@@ -95,11 +99,11 @@ def read_local(candidate: Candidate, max_bytes: int) -> Page:
         raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
     if len(raw) > max_bytes:
         raise FetchError(f"{path} is larger than http.max_body_bytes={max_bytes}", code="too_large")
-    suffixes = path.suffixes
+    suffixes = [suffix.lower() for suffix in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         raw = _gunzip_capped(raw, max_bytes, str(path))
         suffixes = suffixes[:-1]
-    suffix = suffixes[-1].lower() if suffixes else ""
+    suffix = suffixes[-1] if suffixes else ""
     content_type = sniff_content_type(raw, LOCAL_TYPES.get(suffix))
     return Page(candidate.url, candidate.url, candidate.source, raw, content_type, now_utc(),
                 candidate.title_hint, candidate.published_hint)
@@ -113,26 +117,38 @@ def _gunzip_capped(raw: bytes, max_bytes: int, name: str) -> bytes:
         raise FetchError(f"{name} is not valid gzip: {exc}", code="bad_gzip") from exc
     if len(data) > max_bytes:
         raise FetchError(f"{name} decompresses to more than {max_bytes} bytes", code="too_large")
+    if not decompressor.eof:
+        raise FetchError(f"{name} is truncated: the gzip stream ends early", code="bad_gzip")
     return data
 
 
-async def check_address(url: str, settings: HttpSettings) -> None:
-    """Refuse non-http(s) URLs, and hosts that resolve to non-public addresses unless allowed."""
-    parts = urlsplit(url)
+def parse_http_url(url: str) -> tuple[str, int]:
+    """Host and port of an http(s) URL; FetchError for any other scheme or a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(f"{url[:300]!r} is not a valid URL: {exc}", code="invalid_url") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"cannot fetch {url!r}: only http(s) URLs are fetched", code="unsupported_scheme")
+        raise FetchError(f"cannot fetch {url[:300]!r}: only http(s) URLs are fetched", code="unsupported_scheme")
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+async def check_address(url: str, settings: HttpSettings) -> None:
+    """Refuse non-http(s) or malformed URLs, and hosts that resolve to non-public addresses unless allowed."""
+    hostname, port = parse_http_url(url)
     if settings.allow_private_addresses:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise FetchError(f"cannot resolve {parts.hostname}: {exc}", code="connect_error", transient=True) from exc
+        infos = await asyncio.get_running_loop().getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {hostname}: {exc}", code="connect_error", transient=True) from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise FetchError(
-                f"{parts.hostname} resolves to non-public address {address}; set "
+                f"{hostname} resolves to non-public address {address}; set "
                 "http.allow_private_addresses = true to fetch from it",
                 code="blocked_address",
             )
@@ -162,20 +178,14 @@ class Fetcher:
     async def fetch(self, candidate: Candidate) -> Page:
         """The page at the candidate's URL, following redirects; raises FetchError."""
         async with self._slots:
-            try:
-                async with asyncio.timeout(self.settings.total_timeout_seconds):
-                    return await self._follow(candidate)
-            except TimeoutError as exc:
-                raise FetchError(
-                    f"{candidate.url} took longer than http.total_timeout_seconds="
-                    f"{self.settings.total_timeout_seconds}", code="timeout", transient=True
-                ) from exc
+            deadline = asyncio.get_running_loop().time() + self.settings.total_timeout_seconds
+            return await self._follow(candidate, deadline)
 
-    async def _follow(self, candidate: Candidate) -> Page:
+    async def _follow(self, candidate: Candidate, deadline: float) -> Page:
         url, seen = candidate.url, {candidate.url}
         for _ in range(self.settings.max_redirects + 1):
             await check_address(url, self.settings)
-            status, headers, body = await self._request(url)
+            status, headers, body = await self._request(url, deadline)
             location = headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:
                 url = urljoin(url, location)
@@ -183,7 +193,7 @@ class Fetcher:
                     raise FetchError(f"redirect loop at {url}", code="too_many_redirects")
                 seen.add(url)
                 continue
-            if status >= 400:
+            if status >= 300:
                 raise FetchError(f"{url} answered HTTP {status}", code="http_status",
                                  transient=status == 429 or status >= 500)
             content_type = sniff_content_type(body, headers.get("content-type"))
@@ -192,31 +202,37 @@ class Fetcher:
         raise FetchError(f"more than {self.settings.max_redirects} redirects from {candidate.url}",
                          code="too_many_redirects")
 
-    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
+    async def _request(self, url: str, deadline: float) -> tuple[int, httpx.Headers, bytes]:
         started_at, clock = now_utc(), time.perf_counter()
         status: int | None = None
         headers = httpx.Headers()
         body = bytearray()
         try:
-            request = self._client.build_request("GET", url)
-            response = await self._client.send(request, stream=True)
-            status, headers = response.status_code, response.headers
-            try:
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.settings.max_body_bytes:
-                        raise FetchError(f"{url} body exceeds http.max_body_bytes="
-                                         f"{self.settings.max_body_bytes}", code="too_large")
-            finally:
-                await response.aclose()
+            async with asyncio.timeout_at(deadline):
+                response = await self._client.send(self._client.build_request("GET", url), stream=True)
+                status, headers = response.status_code, response.headers
+                try:
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.settings.max_body_bytes:
+                            raise FetchError(f"{url} body exceeds http.max_body_bytes="
+                                             f"{self.settings.max_body_bytes}", code="too_large")
+                finally:
+                    await response.aclose()
         except FetchError as exc:
             self._record(url, status, headers, len(body), started_at, clock, exc)
             raise
-        except httpx.HTTPError as exc:
+        except TimeoutError as exc:
+            error = FetchError(f"{url} took longer than http.total_timeout_seconds="
+                               f"{self.settings.total_timeout_seconds}", code="timeout", transient=True)
+            self._record(url, status, headers, len(body), started_at, clock, error)
+            raise error from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = translate_httpx_error(url, exc)
             self._record(url, status, headers, len(body), started_at, clock, error)
             raise error from exc
         self._record(url, status, headers, len(body), started_at, clock, None)
+        assert status is not None  # set by the response whenever no exception was raised
         return status, headers, bytes(body)
 
     def _record(self, url: str, status: int | None, headers: httpx.Headers, size: int,
@@ -230,8 +246,10 @@ class Fetcher:
         ))
 
 
-def translate_httpx_error(url: str, exc: httpx.HTTPError) -> FetchError:
+def translate_httpx_error(url: str, exc: httpx.HTTPError | httpx.InvalidURL) -> FetchError:
     """The one place httpx's errors become broadsheet's."""
+    if isinstance(exc, httpx.InvalidURL):
+        return FetchError(f"{url[:300]!r} is not a valid URL: {exc}", code="invalid_url")
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(f"{url} timed out ({type(exc).__name__})", code="timeout", transient=True)
     if isinstance(exc, httpx.DecodingError):

@@ -59,8 +59,8 @@ def test_ingest_query_and_stats(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     assert (code, json.loads(out)) == (0, [{"n": 5}])
     code, out, _ = run(monkeypatch, capsys, "query", "select title from articles order by title limit 2",
                        "--db", str(env), "--format", "csv")
-    assert list(csv.reader(io.StringIO(out)))[0] == ["title"]
-    assert len(list(csv.reader(io.StringIO(out)))) == 3
+    table = list(csv.reader(io.StringIO(out)))
+    assert table[0] == ["title"] and len(table) == 3
     code, out, _ = run(monkeypatch, capsys, "query", "select 41 + 1 as answer", "--db", str(env))
     assert code == 0 and "answer" in out and "42" in out
 

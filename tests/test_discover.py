@@ -14,16 +14,17 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+
 from broadsheet.config.errors import FetchError
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
 from broadsheet.tasks.discover import Discovery, discover_folder, discover_source, discover_url_list, parse_feed_page
 from broadsheet.tasks.fetch import file_url
 from broadsheet.tasks.records import Candidate, Page
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
-from pytest_httpserver import HTTPServer
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 HTML = b"<!doctype html><html><head><title>Front page</title></head><body><p>News.</p></body></html>"
@@ -124,9 +125,6 @@ def test_atom_entries_become_candidates(httpserver: HTTPServer, settings: Settin
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="discover.parse_feed_page: an HTML-typed title (Atom type=\"html\", or RSS "
-                   "with escaped markup) is carried as HTML ('<b>Storm</b> &amp; rain'), and extract uses title_hint "
-                   "verbatim as the article title; the hint should be plain text")
 def test_html_title_becomes_a_plain_text_hint() -> None:
     content = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://coast.example/1"/>'
                b'<title type="html">&lt;b&gt;Storm&lt;/b&gt; &amp;amp; rain</title></entry></feed>')
@@ -157,7 +155,7 @@ def test_json_feed_over_http(httpserver: HTTPServer, settings: Settings) -> None
 
     assert found.candidates == json_candidates(loopback(httpserver, "/story/1"), "coast")
     assert [(r.stage, r.url, r.error_type, r.message) for r in found.rejections] == [
-        ("discover", url, "no_link", "JSON Feed item has no url")]
+        ("discover", url, "no_link", "feed item 'No link at all' has no link")]
 
 
 def test_json_feed_from_a_local_file(tmp_path: Path, settings: Settings) -> None:
@@ -166,8 +164,10 @@ def test_json_feed_from_a_local_file(tmp_path: Path, settings: Settings) -> None
 
     found = discover_source(SourceConfig(name="coast", location=str(path)), settings.http)
 
-    assert found.candidates == json_candidates("file:///story/1", "coast")
-    assert [(r.error_type, r.url) for r in found.rejections] == [("no_link", file_url(path))]
+    # A relative link in a feed on disk has no web address to resolve against: it is rejected.
+    assert found.candidates == json_candidates("file:///story/1", "coast")[1:]
+    assert [(r.error_type, r.url) for r in found.rejections] == [("invalid_url", "file:///story/1"),
+                                                                 ("no_link", file_url(path))]
     assert found.fetches == []
 
 
@@ -175,8 +175,9 @@ def test_local_rss_file_is_parsed(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "feed.rss"
     path.write_bytes(RSS)
     found = discover_source(SourceConfig(name="coast", location=str(path)), settings.http)
-    assert [c.title_hint for c in found.candidates] == ["Harbour reopens", "Storm warning", "Elsewhere"]
-    assert found.candidates[2].url == "https://other.example/a?b=1"
+    assert [c.title_hint for c in found.candidates] == ["Elsewhere"]  # the relative links have no web base
+    assert found.candidates[0].url == "https://other.example/a?b=1"
+    assert {r.error_type for r in found.rejections} == {"invalid_url"}
 
 
 # --- feeds: bad items and bad feeds ----------------------------------------------------------------
@@ -240,9 +241,6 @@ def test_feed_answering_500_is_transient_http_status(httpserver: HTTPServer, set
     assert [r.status_code for r in found.fetches] == [500]
 
 
-@pytest.mark.xfail(strict=True, reason="discover.parse_feed_page: a feed fetched over HTTP may list file: links; "
-                   "they become file:// candidates that fetch_pages then reads from the local disk (a remote feed "
-                   "can make the pipeline ingest local files)")
 @pytest.mark.parametrize(("path", "content", "content_type"), [
     ("/feed.xml", rss_item("<title>Secret</title><link>file:///etc/hostname</link>"), "application/rss+xml"),
     ("/feed.json", json.dumps({"items": [{"url": "file:///etc/hostname"}]}).encode(), "application/feed+json"),
@@ -257,8 +255,6 @@ def test_remote_feed_cannot_point_at_local_files(httpserver: HTTPServer, setting
     assert [r.stage for r in found.rejections] == ["discover"]
 
 
-@pytest.mark.xfail(strict=True, reason="discover._parse_json_feed: an item whose url is missing and external_url "
-                   "is '' passes the isinstance(str) check and becomes a candidate for the feed's own URL")
 def test_json_item_with_empty_external_url_has_no_link() -> None:
     found = parse_feed_page(feed_page(json.dumps({"items": [{"id": "1", "external_url": ""}]}).encode(),
                                       "application/feed+json"))
@@ -266,8 +262,6 @@ def test_json_item_with_empty_external_url_has_no_link() -> None:
     assert [r.error_type for r in found.rejections] == ["no_link"]
 
 
-@pytest.mark.xfail(strict=True, reason="discover._parse_json_feed: urljoin raises ValueError('Invalid IPv6 URL') "
-                   "on an item url such as 'http://[oops', so parse_feed_page (and discover_source) raises")
 def test_json_item_with_malformed_url_is_rejected_not_raised() -> None:
     found = parse_feed_page(feed_page(json.dumps({"items": [{"url": "http://[oops"}]}).encode(),
                                       "application/feed+json"))
@@ -275,8 +269,6 @@ def test_json_item_with_malformed_url_is_rejected_not_raised() -> None:
     assert [r.stage for r in found.rejections] == ["discover"]
 
 
-@pytest.mark.xfail(strict=True, reason="discover.parse_feed_page: feedparser gives an empty body no 'version' key, "
-                   "so parsed.version raises AttributeError instead of the body becoming a bad_feed rejection")
 def test_feed_with_an_empty_body_is_bad_feed(httpserver: HTTPServer, settings: Settings) -> None:
     url = serve(httpserver, "/feed.xml", b"", "application/rss+xml")
 
@@ -285,17 +277,12 @@ def test_feed_with_an_empty_body_is_bad_feed(httpserver: HTTPServer, settings: S
     assert [(r.stage, r.url, r.error_type) for r in found.rejections] == [("discover", url, "bad_feed")]
 
 
-@pytest.mark.xfail(strict=True, reason="discover._entry_date: a date at the edge of the calendar that leaves "
-                   "year 1..9999 once converted to UTC makes datetime.fromtimestamp raise ValueError; the item "
-                   "should keep its link and lose only the date hint")
 @pytest.mark.parametrize("date", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+01:00"])
 def test_rss_date_beyond_the_calendar_is_no_hint(date: str) -> None:
     found = parse_feed_page(feed_page(rss_item(f"<link>https://coast.example/1</link><pubDate>{date}</pubDate>")))
     assert found.candidates == [Candidate("https://coast.example/1", "coast", None, None)]
 
 
-@pytest.mark.xfail(strict=True, reason="discover._iso_date: astimezone(UTC) raises OverflowError for a date that "
-                   "leaves year 1..9999 once converted to UTC; only ValueError from fromisoformat is caught")
 @pytest.mark.parametrize("date", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+01:00"])
 def test_json_date_beyond_the_calendar_is_no_hint(date: str) -> None:
     content = json.dumps({"items": [{"url": "https://coast.example/1", "date_published": date}]}).encode()
@@ -385,16 +372,11 @@ def test_empty_folder_finds_nothing(tmp_path: Path) -> None:
     assert discover_folder(tmp_path, "empty") == Discovery()
 
 
-@pytest.mark.xfail(strict=True, reason="discover.discover_folder: the hidden-name test only guards non-documents, "
-                   "so a hidden .draft.html becomes a candidate")
 def test_hidden_documents_are_ignored(tmp_path: Path) -> None:
     write(tmp_path / ".draft.html")
     assert discover_folder(tmp_path, "archive") == Discovery()
 
 
-@pytest.mark.xfail(strict=True, reason="discover.discover_folder: only the file's own name is checked for a leading "
-                   "dot, so files inside hidden folders (.git/, .cache/) become candidates or unsupported_file "
-                   "rejections")
 def test_files_in_hidden_folders_are_ignored(tmp_path: Path) -> None:
     write(tmp_path / ".git" / "config", b"[core]")
     write(tmp_path / ".cache" / "page.html")
@@ -453,9 +435,6 @@ def test_url_list_of_a_missing_file_raises_unreadable(tmp_path: Path) -> None:
     assert caught.value.code == "unreadable_file"
 
 
-@pytest.mark.xfail(strict=True, reason="discover.discover_url_list: is_url calls urlsplit, which raises ValueError "
-                   "('Invalid IPv6 URL') on a line like 'http://[oops', so the whole source crashes instead of "
-                   "rejecting that line as invalid_url")
 def test_url_list_with_malformed_bracket_line(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "urls.txt"
     path.write_text("https://coast.example/1\nhttp://[oops\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from broadsheet.config.settings import Settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich import enrich_articles

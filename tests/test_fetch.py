@@ -18,6 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from broadsheet.config.errors import FetchError
 from broadsheet.config.settings import HttpSettings, Settings
 from broadsheet.tasks.fetch import (
@@ -30,8 +33,6 @@ from broadsheet.tasks.fetch import (
     translate_httpx_error,
 )
 from broadsheet.tasks.records import Candidate, Page
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 PUBLISHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -281,9 +282,6 @@ def test_slow_drip_body_hits_total_timeout(httpserver: HTTPServer, settings: Set
     assert finished(done)
 
 
-@pytest.mark.xfail(strict=True, reason="fetch.Fetcher: a request cut off by total_timeout_seconds leaves no "
-                   "FetchRecord (the CancelledError bypasses _request's recording); the module promises one "
-                   "record per HTTP request")
 def test_slow_drip_body_is_recorded_as_a_fetch(httpserver: HTTPServer, settings: Settings) -> None:
     done = threading.Event()
     httpserver.expect_request("/drip").respond_with_handler(
@@ -387,9 +385,6 @@ def test_unsupported_scheme_candidate_is_rejected(settings: Settings) -> None:
     assert outcome.fetches == []
 
 
-@pytest.mark.xfail(strict=True, reason="fetch.check_address/Fetcher: a malformed URL (bad IPv6 literal, bad or "
-                   "out-of-range port) raises ValueError/httpx.InvalidURL/OverflowError out of fetch_pages and "
-                   "aborts the whole batch instead of becoming one rejection")
 @pytest.mark.parametrize("bad", ["http://[::1/story", "http://127.0.0.1:abc/story", "http://127.0.0.1:99999/story"])
 def test_malformed_url_is_one_rejection_and_the_batch_goes_on(tmp_path: Path, settings: Settings, bad: str) -> None:
     good = tmp_path / "good.html"  # a local file, so no request can outlive the crash and reach the server
@@ -476,9 +471,6 @@ def test_sniff_content_type(content: bytes, declared: str | None, expected: str)
     assert sniff_content_type(content, declared) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="fetch.sniff_content_type: the '<body'/'<head' substring test runs before "
-                   "the XML root test, so a feed whose first KB holds '<headline>' or HTML in CDATA is sniffed "
-                   "as text/html (then treated as a page, not a feed)")
 @pytest.mark.parametrize("content", [
     b'<?xml version="1.0"?><rss version="2.0"><channel><item><description>'
     b"<![CDATA[<body><p>Story</p></body>]]></description></item></channel></rss>",
@@ -566,8 +558,6 @@ def test_read_local_file_of_exactly_the_cap(tmp_path: Path) -> None:
     assert len(read_local(local(path), 2000).content) == 2000
 
 
-@pytest.mark.xfail(strict=True, reason="fetch._gunzip_capped: never checks decompressor.eof, so a truncated .gz "
-                   "silently yields a truncated document instead of a bad_gzip error")
 def test_read_local_truncated_gz(tmp_path: Path) -> None:
     whole = gzip.compress(HTML * 20)
     path = tmp_path / "cut.html.gz"
@@ -577,9 +567,6 @@ def test_read_local_truncated_gz(tmp_path: Path) -> None:
     assert caught.value.code == "bad_gzip"
 
 
-@pytest.mark.xfail(strict=True, reason="fetch.read_local: the .gz test is case-sensitive, so STORY.HTML.GZ (which "
-                   "discover_folder accepts, it lower-cases names) is not decompressed and is sniffed as "
-                   "application/octet-stream")
 def test_read_local_upper_case_gz(tmp_path: Path) -> None:
     path = tmp_path / "STORY.HTML.GZ"
     path.write_bytes(gzip.compress(HTML))

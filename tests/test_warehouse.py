@@ -35,8 +35,8 @@ TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity
 
 def make_batch(article_id: str = "a1", text: str = "Body text about Lisbon.") -> Batch:
     page = Page("https://n.example/1", "https://n.example/1", "src", b"<html>x</html>", "text/html", NOW)
-    article = Article(article_id, page.url, page.url, "src", "Title", ("Ana Ruiz",), NOW, "en", "N", text, "h" + article_id,
-                      NOW, "test", page.page_id)
+    article = Article(article_id, page.url, page.url, "src", "Title", ("Ana Ruiz",), NOW, "en", "N", text,
+                      "h" + article_id, NOW, "test", page.page_id)
     lisbon = Entity("e-lisbon", "Lisbon", "place", "lisbon")
     enrichment = Enrichment(article_id, (lisbon,), (Mention("e-lisbon", "Lisbon", 16, 22, False),),
                             (TopicScore("politics", 0.5, 1),), "ner@1", "topics@1", "tax1")
@@ -83,7 +83,7 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
     (folder / "0001_create_things.sql").write_text("create table things (x integer);")
     (folder / "0002_break_things.sql").write_text("create table more (y integer); select * from nowhere;")
     conn = duckdb.connect(str(tmp_path / "m.duckdb"))
-    with pytest.raises(WarehouseError, match="0002_break_things.sql failed"):
+    with pytest.raises(WarehouseError, match=r"0002_break_things\.sql failed"):
         migrate(conn, folder)
     assert conn.execute("select version from schema_migrations").fetchall() == [(1,)]
     tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}

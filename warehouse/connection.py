@@ -50,7 +50,7 @@ def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
         package = importlib.import_module(f"duckdb_extension_{name}")
     except ImportError as exc:
         raise WarehouseError(f"DuckDB extension {name!r} is not installed (duckdb-extension-{name})") from exc
-    files = list(Path(package.__file__).parent.glob(f"extensions/v*/{name}.duckdb_extension"))
+    files = list(Path(package.__path__[0]).glob(f"extensions/v*/{name}.duckdb_extension"))
     if not files:
         raise WarehouseError(f"duckdb-extension-{name} holds no {name}.duckdb_extension file")
     conn.execute(f"load '{files[0].as_posix()}'")
