@@ -171,7 +171,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
 
 def prefect_environment() -> dict[str, str]:
-    """Prefect settings broadsheet applies unless the user set them: no telemetry, quiet offline."""
+    """Environment broadsheet applies unless the user set it: no telemetry, no hub access, no progress bars."""
     return {
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
@@ -179,10 +179,17 @@ def prefect_environment() -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
     }
 
 
-def apply_process_environment() -> None:
-    """Set :func:`prefect_environment` defaults in this process; call before importing prefect."""
+def apply_process_environment(quiet: bool = False) -> None:
+    """Set :func:`prefect_environment` defaults in this process; call before importing prefect.
+
+    ``quiet`` lowers Prefect's log level to errors (it only takes effect before prefect is imported).
+    """
     for key, value in prefect_environment().items():
         os.environ.setdefault(key, value)
+    if quiet:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "ERROR"

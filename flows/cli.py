@@ -63,8 +63,7 @@ def _quiet_logging(quiet: bool) -> None:
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
     if quiet:
-        from prefect.settings import PREFECT_LOGGING_LEVEL  # noqa: F401 (ensures prefect logging is set up)
-
+        apply_process_environment(quiet=True)
         for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
             logging.getLogger(name).setLevel(logging.ERROR)
 

@@ -168,3 +168,17 @@ def _ingest_while_locked(settings: Settings, site: str) -> RunSummary:
     finally:
         batch_module.load_pending = real_load_pending
         assert path.exists()
+
+
+def test_the_run_publishes_a_summary_artifact(settings: Settings, site: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    summary = ingest_flow([SourceConfig(name="local", location=site)], settings)
+    with get_client(sync_client=True) as client:
+        key_filter = ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+        artifacts = client.read_artifacts(artifact_filter=key_filter)
+    [artifact] = [a for a in artifacts if str(a.flow_run_id) == summary.run_id]
+    assert artifact.type == "markdown"
+    assert "| loaded | 2 |" in artifact.data
+    assert "| fetch/http_status | 1 |" in artifact.data
