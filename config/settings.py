@@ -114,6 +114,17 @@ class PipelineSettings(_Section):
     )
 
 
+class ServerSettings(_Section):
+    port: int = Field(
+        4200, ge=1024, le=65535, description="Port of the local Prefect server `broadsheet server` starts."
+    )
+    home: Path = Field(
+        Path("data/prefect"),
+        description="Folder of the local Prefect server: its database and the state file that lets other "
+        "broadsheet commands find it.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything broadsheet can be told, grouped by stage."""
 
@@ -127,6 +138,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings, description="Topic scoring.")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="The warehouse.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Batching and sources.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="The local Prefect server.")
 
 
 def user_config_file(explicit: Path | None = None) -> Path | None:
@@ -193,3 +205,13 @@ def apply_process_environment(quiet: bool = False) -> None:
         os.environ.setdefault(key, value)
     if quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "ERROR"
+
+
+def prefect_api_url() -> str | None:
+    """The Prefect API the user chose with PREFECT_API_URL, if any."""
+    return os.environ.get("PREFECT_API_URL") or None
+
+
+def use_prefect_api(url: str) -> None:
+    """Point this process's Prefect client at ``url`` (before prefect is imported)."""
+    os.environ["PREFECT_API_URL"] = url

@@ -6,11 +6,15 @@ a ``location`` (URL or path) and a ``name`` that rows in the warehouse refer to.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from cronsim import CronSim, CronSimError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from broadsheet.config.errors import ConfigError
 
@@ -26,8 +30,45 @@ class SourceConfig(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="Stable name; rows refer to it.")
     location: str = Field(min_length=1, description="Feed or page URL, URL-list file, or folder.")
     kind: SourceKind = Field("auto", description="What the location is; auto recognises it.")
-    schedule: str | None = Field(None, description="Cron expression or interval for scheduled runs.")
+    schedule: str | None = Field(
+        None, description="When `broadsheet serve` runs it: a cron expression ('*/30 * * * *') or an "
+        "interval ('90s', '15m', '2h', '1d').")
     enabled: bool = Field(True, description="Disabled sources are skipped by scheduled runs.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A source's schedule: exactly one of a cron expression or an interval in seconds."""
+
+    cron: str | None = None
+    interval_seconds: int | None = None
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_schedule(text: str) -> Schedule:
+    """An interval like '15m' or a five-field cron expression; ValueError says what is wrong."""
+    match = _INTERVAL.match(text)
+    if match:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        if seconds < 10:
+            raise ValueError(f"schedule {text!r} is shorter than 10 seconds")
+        return Schedule(interval_seconds=seconds)
+    try:
+        CronSim(text, datetime.now(UTC))
+    except (CronSimError, ValueError) as exc:
+        raise ValueError(f"schedule {text!r} is neither an interval ('15m', '2h', '1d') nor a valid cron "
+                         f"expression: {exc}") from exc
+    return Schedule(cron=text.strip())
 
 
 def source_from_argument(location: str, kind: SourceKind = "auto") -> SourceConfig:

@@ -1,4 +1,4 @@
-"""The ``broadsheet`` command line: ingest, query, stats and demo.
+"""The ``broadsheet`` command line: ingest, query, stats, demo, server and serve.
 
 Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
 0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
@@ -22,7 +22,14 @@ from rich.console import Console
 from rich.table import Table
 
 from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
-from broadsheet.config.settings import DEFAULT_SOURCES_FILE, Settings, apply_process_environment, load_settings
+from broadsheet.config.settings import (
+    DEFAULT_SOURCES_FILE,
+    Settings,
+    apply_process_environment,
+    load_settings,
+    prefect_api_url,
+    use_prefect_api,
+)
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
 from broadsheet.tasks.discover import is_url
 
@@ -108,8 +115,22 @@ def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path |
     return declared
 
 
+def _use_local_server(settings: Settings) -> str | None:
+    """Send runs to the server `broadsheet server` started, unless PREFECT_API_URL chose one."""
+    chosen = prefect_api_url()
+    if chosen:
+        return chosen
+    from broadsheet.flows.server import running_server_url
+
+    url = running_server_url(settings.server)
+    if url:
+        use_prefect_api(url)
+    return url
+
+
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
     _quiet_logging(quiet)
+    _use_local_server(settings)
     from broadsheet.flows.ingest import ingest_flow
 
     return ingest_flow(sources, settings)
@@ -220,6 +241,41 @@ def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption =
     elif not quiet:
         _print_summary(summary)
         _print_report(report)
+
+
+@app.command()
+def server(
+    port: Annotated[int | None, typer.Option(help="Port to listen on (server.port, default 4200).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Start a local Prefect server (UI and run history) and keep it running until Ctrl-C."""
+    settings = _settings(config, None, server={} if port is None else {"port": port})
+    from broadsheet.flows.server import serve_until_stopped, start_server
+
+    process = start_server(settings.server, settings.server.port)
+    out.print(f"Prefect server running: UI http://127.0.0.1:{settings.server.port}  "
+              f"API http://127.0.0.1:{settings.server.port}/api")
+    out.print("broadsheet commands in this folder now report to it. Stop with Ctrl-C.")
+    serve_until_stopped(settings.server, process)
+
+
+@app.command()
+def serve(
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources TOML whose scheduled sources "
+                                                                         "are served.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C."""
+    settings = _settings(config, None)
+    path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
+    sources = load_sources(path)
+    url = _use_local_server(settings)
+    from broadsheet.flows.serve import scheduled_sources, serve_sources
+
+    chosen = scheduled_sources(sources)
+    out.print(f"Serving {len(chosen)} scheduled source(s) from {path} "
+              f"({'Prefect API ' + url if url else 'no Prefect server found: start `broadsheet server` to see runs'}).")
+    serve_sources(chosen)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact
 
-from broadsheet.config.settings import Settings
+from broadsheet.config.settings import Settings, load_settings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks.batch import (
     discover_task,
@@ -56,9 +56,14 @@ def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
     return list(iter(lambda: list(islice(iterator, size)), []))
 
 
-@flow(name="ingest", flow_run_name="ingest {sources[0].name}", validate_parameters=False)
-def ingest_flow(sources: list[SourceConfig], settings: Settings) -> RunSummary:
-    """Ingest every source into the warehouse; failures become rejection rows, never a failed run."""
+@flow(name="ingest", flow_run_name="ingest {sources[0].name}")
+def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -> RunSummary:
+    """Ingest every source into the warehouse; failures become rejection rows, never a failed run.
+
+    Without ``settings`` (a scheduled run) they are loaded where the flow runs: defaults, the user
+    TOML and ``BROADSHEET_*`` variables of the worker.
+    """
+    settings = settings or load_settings()
     flow_run_id = runtime.flow_run.id
     run_id = flow_run_id or str(uuid.uuid4())
     _begin(sources, settings, run_id, flow_run_id)
