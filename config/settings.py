@@ -92,6 +92,11 @@ class TopicSettings(_Section):
     max_chars: int = Field(
         2_000, ge=100, le=100_000, description="Leading characters of title and text that are embedded."
     )
+    min_score: float = Field(
+        0.2, ge=-1.0, le=1.0,
+        description="Topics after the first are stored only with at least this score (multi-label threshold).",
+    )
+    keyphrases: int = Field(10, ge=0, le=100, description="Keyphrases stored per article (0: none).")
 
 
 class WarehouseSettings(_Section):

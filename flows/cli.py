@@ -244,6 +244,32 @@ def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption =
 
 
 @app.command()
+def reenrich(
+    limit: Annotated[int | None, typer.Option(help="Re-enrich at most N stale articles (oldest first).",
+                                              min=1)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count the stale articles.")] = False,
+    batch_size: Annotated[int | None, typer.Option(help="Articles per batch (pipeline.batch_size).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Re-enrich stored articles tagged by older models, rules or taxonomy, from their stored text."""
+    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
+    if not settings.warehouse.path.exists():
+        raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
+    _quiet_logging(quiet or as_json)
+    from broadsheet.flows.reenrich import reenrich_flow
+
+    summary = reenrich_flow(settings, limit, dry_run)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
+    elif not quiet:
+        verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
+        out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}")
+
+
+@app.command()
 def server(
     port: Annotated[int | None, typer.Option(help="Port to listen on (server.port, default 4200).")] = None,
     config: ConfigOption = None,

@@ -18,11 +18,12 @@ from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks.discover import Discovery, discover_source
-from broadsheet.tasks.enrich import enrich_articles
+from broadsheet.tasks.enrich import current_enrichers, enrich_articles
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.fetch import FetchOutcome, fetch_pages, require_html
 from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
 from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
 
@@ -70,6 +71,27 @@ def enrich_task(articles: list[Article], settings: Settings) -> list[Enrichment]
     return enrich_articles(articles, settings)
 
 
+@task(name="find-stale", cache_policy=NO_CACHE)
+def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
+    """Ids of stored articles enriched by other enricher versions than the current settings'."""
+    enrichers = current_enrichers(settings)
+    conn = connect(settings.warehouse.path)
+    try:
+        return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
+    finally:
+        conn.close()
+
+
+@task(name="read-articles", cache_policy=NO_CACHE)
+def read_articles_task(article_ids: list[str], settings: Settings) -> list[Article]:
+    """Stored articles rebuilt from the warehouse (no fetch, no extraction)."""
+    conn = connect(settings.warehouse.path)
+    try:
+        return read_articles(conn, article_ids)
+    finally:
+        conn.close()
+
+
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
@@ -99,4 +121,4 @@ def load_pending(path: Path, lock_wait_seconds: float) -> LoadResult:
 
 
 __all__ = ["Batch", "discover_task", "drop_known_task", "enrich_task", "extract_task", "fetch_task",
-           "load_pending", "load_task"]
+           "load_pending", "load_task", "read_articles_task", "stale_articles_task"]

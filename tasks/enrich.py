@@ -1,22 +1,45 @@
-"""Enrichment of a batch of articles: entities and topics, each tagged with its enricher's version."""
+"""Enrichment of a batch of articles: entities, salience, keyphrases and topics, each with its enricher's version.
+
+The entity enricher's name (spaCy model, rules and gazetteer versions) goes on mentions, salience and
+keyphrase rows; the topic enricher's (embedding model, scorer and taxonomy version) on topic scores.
+:func:`stale_enrichers` says whether stored rows were made by other versions, which is what the
+``reenrich`` flow looks for.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import entities, topics
 from broadsheet.tasks.records import Article, Enrichment
 
 
+@dataclass(frozen=True)
+class Enrichers:
+    """The names and versions current settings enrich with."""
+
+    entity: str
+    topic: str
+    taxonomy_version: str
+
+
+def current_enrichers(settings: Settings) -> Enrichers:
+    taxonomy = topics.taxonomy_for(settings.topics)
+    return Enrichers(entities.enricher_name(settings.entities.model),
+                     topics.enricher_name(settings.topics, taxonomy), taxonomy.version)
+
+
 def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichment]:
-    """Entities, mentions and topic scores of every article, in order."""
+    """Entities, mentions, salience, keyphrases and topic scores of every article, in order."""
     if not articles:
         return []
     taxonomy = topics.taxonomy_for(settings.topics)
-    tagged = entities.tag_entities(articles, settings.entities)
+    analysed = entities.analyse_articles(articles, settings.entities, settings.topics.keyphrases)
     scored = topics.score_topics(articles, settings.topics, taxonomy)
-    entity_enricher = entities.enricher_name(settings.entities.model)
-    topic_enricher = topics.enricher_name(settings.topics, taxonomy)
+    enrichers = current_enrichers(settings)
     return [
-        Enrichment(article.article_id, found, mentions, ranked, entity_enricher, topic_enricher, taxonomy.version)
-        for article, (found, mentions), ranked in zip(articles, tagged, scored, strict=True)
+        Enrichment(article.article_id, found, mentions, ranked, enrichers.entity, enrichers.topic,
+                   taxonomy.version, salience, phrases)
+        for article, ((found, mentions, salience), phrases), ranked in zip(articles, analysed, scored, strict=True)
     ]

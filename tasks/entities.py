@@ -1,12 +1,13 @@
-"""Named entities: spaCy finds the spans, rules resolve them into one entity per real thing.
+"""Named entities: spaCy finds the spans, the gazetteer and rules make them one entity per real thing.
 
-Within an article, mentions are grouped into entities: the same normalised name is one entity,
-a lone surname joins the one full personal name it ends ("Blunt" joins "Roy Blunt"), honorifics
-and leading articles are dropped ("Sen. Tillis" is "Tillis", "the Senate" is "Senate"), spans cut
-at a hyphen are completed ("Takht-e-Ravanchi"), and the entity takes the type most of its longest
-mentions carry. Headlines are tagged too, but a headline span only counts when the body names the
-same entity, so title casing ("Meet MEK Leader") does not invent people. Across the warehouse an
-entity is keyed by its type and normalised canonical name.
+spaCy's small English pipeline runs with an entity ruler behind its NER that adds every country
+name and short form ("U.S.", "Britain"), in title case and in capitals, where the NER found nothing. Each span is then
+cleaned (:func:`normalize_name`: no honorific, leading article or possessive; abbreviation dots kept;
+a name cut at a hyphen completed), organisation names split at "and" are joined ("Social Democratic
+and Labour Party") and "Party of Canada" tails kept. :mod:`broadsheet.tasks.resolve` groups the spans
+of one article into entities. Across the warehouse an entity is keyed by its type and canonical key:
+a gazetteer id for places it knows ("U.S.", "US" and "United States" are one country, with ISO code
+and coordinates), else the name without case, accents and abbreviation dots.
 """
 
 from __future__ import annotations
@@ -14,96 +15,80 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import EntitySettings
-from broadsheet.tasks.records import Article, Entity, EntityType, Mention
+from broadsheet.tasks import resolve
+from broadsheet.tasks.gazetteer import GAZETTEER_VERSION, country_names, lookup_place
+from broadsheet.tasks.keyphrases import extract_keyphrases
+from broadsheet.tasks.records import Article, Entity, EntityType, Keyphrase, Mention, Salience
+from broadsheet.tasks.resolve import Cluster, Span
 
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-TYPE_PREFERENCE: tuple[EntityType, ...] = ("person", "organization", "place")
-# The small English model's PERSON label is far more precise than its ORG label (CoNLL dev), and a
-# name that the text later shortens to its last word is a person's: both count as stronger votes.
-LABEL_WEIGHTS: dict[str, float] = {"person": 1.5}
-RULES_VERSION = "rules1"
+RULES_VERSION = "rules2"
 HONORIFICS = re.compile(
-    r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|rep|representative|gov|governor|"
+    r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
-    r"rev|father|sheikh|king|queen|prince|princess|mayor|chancellor)\.?\s+)+",
+    r"rev|father|sheikh|king|queen|prince|princess|mayor|chancellor|lord|lady|ayatollah)\.?\s+)+",
     re.IGNORECASE,
 )
-_LEADING_ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
-_POSSESSIVE = re.compile(r"['’]s$")
-_EDGE_PUNCTUATION = " \t\n.,;:!?\"'“”‘’()[]{}<>«»-–—"
-_WORD_TAIL = re.compile(r"(?:[-‐]\w+)*[-‐][A-Z]\w*")
-
-
-@dataclass
-class _Span:
-    name: str
-    key: str
-    label: EntityType
-    start: int
-    end: int
-    in_title: bool
-    surface: str
-
-
-@dataclass
-class _Cluster:
-    spans: list[_Span] = field(default_factory=list)
-    surname_links: int = 0
-
-    def entity_type(self) -> EntityType:
-        """The type with most weighted votes; ties go to the earlier type of TYPE_PREFERENCE."""
-        votes: dict[EntityType, float] = defaultdict(float)
-        for span in self.spans:
-            if span.in_title:  # headline casing misleads the tagger: titles join, they don't vote
-                continue
-            votes[span.label] += LABEL_WEIGHTS.get(span.label, 1.0)
-        votes["person"] += LABEL_WEIGHTS["person"] * self.surname_links
-        best = max(votes.values())
-        return next(t for t in TYPE_PREFERENCE if votes.get(t) == best)
-
-    def name(self) -> str:
-        width = max(len(span.key.split()) for span in self.spans)
-        counts = Counter(span.name for span in self.spans if len(span.key.split()) == width)
-        return max(counts, key=lambda name: (counts[name], len(name)))
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\s?['’]s?$")
+_EDGE_PUNCTUATION = " \t\n,;:!?\"'“”‘’()[]{}<>«»-–—"
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.)+$")  # "U.S.", "U.N.", "Jr." keeps its last dot
+_WORD_TAIL = re.compile("(?:[-\u2010]\\w+)*[-\u2010][A-Z]\\w*")
+_ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
+_ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
 
 
 @lru_cache(maxsize=2)
 def load_pipeline(model: str) -> Any:
-    """The spaCy pipeline, once per process, with only the components NER needs."""
+    """The spaCy pipeline, once per process: NER behind a ruler of country names."""
     import spacy
 
     try:
-        return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
     except OSError as exc:
         raise ConfigError(f"spaCy model {model!r} is not installed: install the pinned requirements "
                           f"(requirements.lock) or set entities.model ({exc})") from exc
+    # After the NER, filling only what it left untagged, so "Bank of England" stays whole.
+    ruler: Any = nlp.add_pipe("entity_ruler", after="ner", config={"phrase_matcher_attr": "ORTH"})
+    names = country_names()
+    ruler.add_patterns([{"label": "GPE", "pattern": form} for name in names
+                        for form in {name, name.upper()} if len(form) > 2 or form.isupper()])
+    return nlp
+
+
+def raw_pipeline(model: str) -> Any:
+    """The spaCy pipeline as it comes (for benchmarks): no ruler."""
+    import spacy
+
+    return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
 
 
 def enricher_name(model: str) -> str:
     meta = load_pipeline(model).meta
-    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}"
+    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}+{GAZETTEER_VERSION}"
 
 
 def normalize_name(surface: str) -> str:
     """The name in a span, without honorifics, leading article, possessive and edge punctuation."""
     name = " ".join(unicodedata.normalize("NFKC", surface).split())
+    abbreviation = _ABBREVIATION.search(name.rstrip(_EDGE_PUNCTUATION))
     name = _POSSESSIVE.sub("", name.strip(_EDGE_PUNCTUATION))
-    name = HONORIFICS.sub("", _LEADING_ARTICLE.sub("", name))
-    return name.strip(_EDGE_PUNCTUATION)
+    name = HONORIFICS.sub("", _LEADING_ARTICLE.sub("", name)).strip(_EDGE_PUNCTUATION)
+    return name if abbreviation and name.endswith(".") else name.rstrip(".")
 
 
 def entity_key(name: str) -> str:
-    return name.casefold()
+    """A name without case, accents, abbreviation dots and hyphen variants: "U.N." and "UN" agree."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    plain = re.sub(r"\b([A-Za-z])\.", r"\1", plain).replace("\u2010", "-")
+    return " ".join(plain.casefold().split())
 
 
 def entity_id(entity_type: str, key: str) -> str:
@@ -116,81 +101,153 @@ def _complete_word(text: str, end: int) -> int:
     return match.end() if match else end
 
 
-def _spans(doc: Any, text: str, in_title: bool) -> list[_Span]:
+def _extend_org(text: str, label: EntityType, end: int) -> int:
+    """"Communist Party" + " of Greece": an organisation's name goes on through "of" and capitals."""
+    if label != "organization":
+        return end
+    last = text[:end].rsplit(None, 1)[-1].casefold() if text[:end].strip() else ""
+    match = _ORG_TAIL.match(text, end) if last in _ORG_SUFFIX_WORDS else None
+    return match.end() if match else end
+
+
+def _shouting_lines(text: str) -> list[tuple[int, int]]:
+    lines, start = [], 0
+    for line in text.split("\n"):
+        letters = [ch for ch in line if ch.isalpha()]
+        if len(letters) > 3 and all(ch.isupper() for ch in letters):
+            lines.append((start, start + len(line)))
+        start += len(line) + 1
+    return lines
+
+
+def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool,
+              shouting: list[tuple[int, int]]) -> Span | None:
+    """A cleaned span of ``text[start:end]``, or None when nothing name-like is left."""
+    end = _extend_org(text, label, _complete_word(text, end))
+    surface = text[start:end]
+    name = normalize_name(surface)
+    if not name or not any(ch.isalpha() for ch in name) or name.islower():
+        return None
+    offset = max(surface.find(name), 0)
+    honorific = bool(HONORIFICS.match(surface)) or bool(
+        re.search(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Senator|Rep)\.?\s+$", text[max(0, start - 12):start]))
+    loud = any(a <= start < b for a, b in shouting)
+    return Span(name, entity_key(name), label, start + offset, start + offset + len(name), in_title, surface,
+                shouting=loud, honorific=honorific and label == "person")
+
+
+def _join_and(spans: list[Span], text: str, shouting: list[tuple[int, int]]) -> list[Span]:
+    """"Social Democratic" + " and " + "Labour Party": two organisation spans that are one name."""
+    joined: list[Span] = []
+    for span in spans:
+        previous = joined[-1] if joined else None
+        if (previous is not None and previous.label == span.label == "organization"
+                and text[previous.end:span.start] == " and " and span.key.split()[-1] in _ORG_SUFFIX_WORDS
+                and previous.key.split()[-1] not in _ORG_SUFFIX_WORDS):
+            merged = make_span(text, previous.start, span.end, "organization", span.in_title, shouting)
+            if merged is not None:
+                joined[-1] = merged
+                continue
+        joined.append(span)
+    return joined
+
+
+def spans_of(doc: Any, text: str, in_title: bool) -> list[Span]:
+    shouting = [] if in_title else _shouting_lines(text)
     spans = []
     for ent in doc.ents:
         label = LABELS.get(ent.label_)
-        if label is None:
+        span = make_span(text, ent.start_char, ent.end_char, label, in_title, shouting) if label else None
+        if span is not None:
+            spans.append(span)
+    return _join_and(spans, text, shouting)
+
+
+def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, str]]:
+    """Spans for defined acronyms and their expansions the tagger missed; acronym key → expansion key."""
+    acronyms: dict[str, str] = {}
+    added: list[Span] = []
+    for acronym, start, end in resolve.find_acronyms(text):
+        expansion = make_span(text, start, end, "organization", False, [])
+        if expansion is None:
             continue
-        end = _complete_word(text, ent.end_char)
-        surface = text[ent.start_char:end]
-        name = normalize_name(surface)
-        if not name or not any(ch.isalpha() for ch in name) or name.islower():
-            continue
-        offset = surface.find(name)
-        start = ent.start_char + max(offset, 0)
-        spans.append(_Span(name, entity_key(name), label, start, start + len(name), in_title, surface))
-    return spans
+        acronyms[entity_key(acronym)] = expansion.key
+        if not any(s.key == expansion.key for s in spans + added):
+            added.append(expansion)
+        for match in re.finditer(rf"(?<![\w.-]){re.escape(acronym)}(?![\w-])", text):
+            if not any(s.start < match.end() and match.start() < s.end for s in spans + added):
+                added.append(Span(acronym, entity_key(acronym), "organization", match.start(), match.end(),
+                                  False, acronym))
+    return spans + added, acronyms
 
 
-def _surname_target(span: _Span, clusters: list[_Cluster]) -> _Cluster | None:
-    """The one cluster whose multi-word personal name ends in the one-word ``span``."""
-    if " " in span.key:
-        return None
-    matches = [
-        cluster for cluster in clusters
-        if any(" " in s.key and s.key.split()[-1] == span.key and s.label == "person"
-               for s in cluster.spans)
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
-def resolve_mentions(body: list[_Span], title: list[_Span]) -> list[_Cluster]:
-    """Group one article's spans into entities (see the module docstring for the rules)."""
-    clusters: list[_Cluster] = []
-    by_key: dict[str, _Cluster] = {}
-    for span in sorted(body, key=lambda s: (-len(s.key.split()), s.start)):
-        cluster = by_key.get(span.key)
-        if cluster is None:
-            cluster = _surname_target(span, clusters)
-            if cluster is None:
-                cluster = _Cluster()
-                clusters.append(cluster)
-            else:
-                cluster.surname_links += 1
-            by_key[span.key] = cluster
-        cluster.spans.append(span)
-    for span in title:
-        cluster = by_key.get(span.key) or _surname_target(span, clusters)
-        if cluster is not None:
-            cluster.spans.append(span)
+def resolve_article(text: str, title: str, body_doc: Any, title_doc: Any) -> list[Cluster]:
+    """The entities of one article (see :mod:`broadsheet.tasks.resolve` for the rules)."""
+    body, acronyms = acronym_spans(text, spans_of(body_doc, text, False))
+    clusters = resolve.cluster_spans(body, spans_of(title_doc, title, True), acronyms)
+    for cluster in clusters:
+        expansions = [s.name for s in cluster.spans if s.key in acronyms.values()]
+        if expansions and any(k in acronyms for k in cluster.name_keys()):
+            cluster.acronym_of = expansions[0]
+    resolve.propagate(clusters, text, _shouting_lines(text))
+    resolve.propagate_title(clusters, title)
     return clusters
 
 
-def _to_records(clusters: Iterable[_Cluster]) -> tuple[tuple[Entity, ...], tuple[Mention, ...]]:
+def to_entity(cluster: Cluster) -> Entity:
+    """The warehouse entity of a cluster: gazetteer places keyed by their gazetteer id."""
+    name, entity_type = cluster.name(), cluster.entity_type()
+    place = lookup_place(name) if entity_type == "place" else None
+    if place is None:
+        key = entity_key(name)
+        return Entity(entity_id(entity_type, key), name, entity_type, key)
+    return Entity(entity_id(entity_type, place.gazetteer_id), place.name, entity_type, place.gazetteer_id,
+                  place.country_code, place.latitude, place.longitude, place.gazetteer_id)
+
+
+def salience(entity: Entity, spans: list[Span], lead_end: int) -> Salience:
+    """In the title, in the first paragraph, how often: score = 0.4·title + 0.3·lead + 0.3·min(n, 5)/5."""
+    body = [s for s in spans if not s.in_title]
+    in_title = any(s.in_title for s in spans)
+    in_lead = any(s.start < lead_end for s in body)
+    first = min((s.start for s in body), default=-1)
+    score = 0.4 * in_title + 0.3 * in_lead + 0.3 * min(len(body), 5) / 5
+    return Salience(entity.entity_id, len(body), in_title, in_lead, first, round(score, 4))
+
+
+def to_records(clusters: list[Cluster], text: str,
+               ) -> tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Salience, ...]]:
     entities: dict[str, Entity] = {}
+    spans_by_entity: dict[str, list[Span]] = {}
     mentions: list[Mention] = []
     for cluster in clusters:
-        name, entity_type = cluster.name(), cluster.entity_type()
-        key = entity_key(name)
-        eid = entity_id(entity_type, key)
-        entities.setdefault(eid, Entity(eid, name, entity_type, key))
-        mentions += [Mention(eid, s.name, s.start, s.end, s.in_title) for s in cluster.spans]
+        entity = entities.setdefault(to_entity(cluster).entity_id, to_entity(cluster))
+        spans_by_entity.setdefault(entity.entity_id, []).extend(cluster.spans)
+        mentions += [Mention(entity.entity_id, s.name, s.start, s.end, s.in_title) for s in cluster.spans]
     unique = {(m.start_char, m.end_char, m.in_title): m for m in mentions}
-    return tuple(entities.values()), tuple(sorted(unique.values(), key=lambda m: (not m.in_title, m.start_char)))
+    lead_end = text.find("\n") if "\n" in text else len(text)
+    ranked = sorted((salience(e, spans_by_entity[e.entity_id], lead_end) for e in entities.values()),
+                    key=lambda s: (-s.score, s.first_char))
+    return (tuple(entities.values()), tuple(sorted(unique.values(), key=lambda m: (not m.in_title, m.start_char))),
+            tuple(ranked))
 
 
-def tag_entities(
-    articles: list[Article], settings: EntitySettings
-) -> list[tuple[tuple[Entity, ...], tuple[Mention, ...]]]:
-    """Resolved entities and their mentions, one pair per article, in order."""
+ArticleEntities = tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Salience, ...]]
+
+
+def analyse_articles(articles: list[Article], settings: EntitySettings, keyphrase_count: int = 0,
+                     ) -> list[tuple[ArticleEntities, tuple[Keyphrase, ...]]]:
+    """Per article, in order: resolved entities, mentions and salience; and its keyphrases (one spaCy pass)."""
     nlp = load_pipeline(settings.model)
     texts = [article.text[: settings.max_chars] for article in articles]
     titles = [article.title or "" for article in articles]
     body_docs = nlp.pipe(texts, batch_size=32)
     title_docs = nlp.pipe(titles, batch_size=64)
-    results = []
-    for text, title, body_doc, title_doc in zip(texts, titles, body_docs, title_docs, strict=True):
-        clusters = resolve_mentions(_spans(body_doc, text, False), _spans(title_doc, title, True))
-        results.append(_to_records(clusters))
-    return results
+    return [(to_records(resolve_article(text, title, body_doc, title_doc), text),
+             extract_keyphrases(body_doc, title, keyphrase_count) if keyphrase_count else ())
+            for text, title, body_doc, title_doc in zip(texts, titles, body_docs, title_docs, strict=True)]
+
+
+def tag_entities(articles: list[Article], settings: EntitySettings) -> list[ArticleEntities]:
+    """Resolved entities, their mentions and salience, one triple per article, in order."""
+    return [found for found, _ in analyse_articles(articles, settings)]

