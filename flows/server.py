@@ -25,10 +25,11 @@ from broadsheet.config.settings import ServerSettings, prefect_environment
 STATE_FILE = "server.json"
 
 
-def server_environment(settings: ServerSettings) -> dict[str, str]:
-    """The environment of the server process: our defaults, its own home and database."""
+def server_environment(settings: ServerSettings, port: int) -> dict[str, str]:
+    """The environment of the server process: our defaults, its own home and database, its UI's API."""
     environment = {**os.environ, **prefect_environment()}
     environment["PREFECT_HOME"] = str(settings.home.resolve())
+    environment["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
     environment.pop("PREFECT_API_URL", None)
     return environment
 
@@ -58,7 +59,7 @@ def start_server(settings: ServerSettings, port: int, startup_seconds: float = 1
     prefect = Path(sys.executable).with_name("prefect")
     process = subprocess.Popen(
         [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_environment(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=server_environment(settings, port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     api_url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + startup_seconds
