@@ -3,7 +3,8 @@
 ``broadsheet serve`` builds a deployment of the ``ingest`` flow for every enabled source of the
 sources file that has a ``schedule`` (cron or interval), tagged with the source's name, with a
 concurrency limit of one so two runs of a source never overlap, and serves them until SIGTERM or
-SIGINT. The same deployments run on work pools through ``prefect.yaml``.
+SIGINT. A global concurrency limit of one on warehouse loads keeps the runs of different sources
+from writing the DuckDB file at the same time. The same deployments run on work pools through ``prefect.yaml``.
 """
 
 from __future__ import annotations
@@ -45,11 +46,27 @@ def scheduled_sources(sources: list[SourceConfig]) -> list[SourceConfig]:
     return chosen
 
 
+def ensure_writer_limit() -> None:
+    """A global concurrency limit of one on warehouse loads, so scheduled runs take turns writing."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    from broadsheet.tasks.batch import WAREHOUSE_WRITER_LIMIT
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(WAREHOUSE_WRITER_LIMIT)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WAREHOUSE_WRITER_LIMIT, limit=1))
+
+
 def serve_sources(sources: list[SourceConfig]) -> None:
     """Serve a deployment per scheduled source until SIGTERM or SIGINT."""
     from prefect import serve
 
     from broadsheet.flows.ingest import ingest_flow
 
+    ensure_writer_limit()
     deployments = [ingest_flow.to_deployment(**deployment_options(s)) for s in scheduled_sources(sources)]
     serve(*deployments, print_starting_message=False)

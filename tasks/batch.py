@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 from prefect.logging import get_run_logger
 
 from broadsheet.config.errors import WarehouseError
@@ -26,6 +27,9 @@ from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
+
+
+WAREHOUSE_WRITER_LIMIT = "broadsheet-warehouse-writer"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -97,7 +101,10 @@ def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
     folder = staging_dir(settings.warehouse.path)
     stage_batch(batch, run_id, folder)
-    return load_pending(settings.warehouse.path, settings.warehouse.lock_wait_seconds)
+    # One writer at a time: `broadsheet serve` creates this limit on its server; elsewhere it is a no-op
+    # and DuckDB's own lock (waited for below) keeps writers apart.
+    with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
+        return load_pending(settings.warehouse.path, settings.warehouse.lock_wait_seconds)
 
 
 def load_pending(path: Path, lock_wait_seconds: float) -> LoadResult:

@@ -115,6 +115,8 @@ def test_server_and_a_scheduled_ingest(tmp_path: Path) -> None:
         run = next(r for r in _flow_runs(api) if r["state_type"] == "COMPLETED")
         assert run["name"] == "ingest corpus"
         assert "source:corpus" in run["tags"] and run["deployment_id"]
+        limit = httpx.get(f"{api}/v2/concurrency_limits/broadsheet-warehouse-writer", timeout=10).json()
+        assert limit["limit"] == 1
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=60) == 0
     finally:
