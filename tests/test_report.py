@@ -81,3 +81,25 @@ def test_source_health_from_the_warehouse(tmp_path: Path) -> None:
     warnings = now.drift()
     assert len(warnings) == 1 and "empty-body rate 50%" in warnings[0] and "missing-date rate 100%" in warnings[0]
     assert "**Warning:** source 'coast' drifted" in health_markdown([now])
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_reports_progress_and_names_task_runs_after_batches(tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from broadsheet.config.settings import load_settings
+    from broadsheet.config.sources import source_from_argument
+    from broadsheet.flows import progress
+    from broadsheet.flows.demo import CORPUS_DIR
+    from broadsheet.flows.ingest import ingest_flow
+
+    settings = load_settings(warehouse={"path": tmp_path / "w.duckdb"}, pipeline={"batch_size": 4})
+    seen: list[tuple[int, int, str]] = []
+    with progress.reporting(lambda done, total, what: seen.append((done, total, what))):
+        summary = ingest_flow([source_from_argument(str(CORPUS_DIR))], settings)
+    assert seen == [(4, 6, "batch 1/2 (documents 1-4 of 6)"), (6, 6, "batch 2/2 (documents 5-6 of 6)")]
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.run_id])))
+    names = {run.name for run in runs}
+    assert {"fetch batch 1/2 (documents 1-4 of 6)", "load batch 2/2 (documents 5-6 of 6)"} <= names
