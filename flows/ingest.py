@@ -8,17 +8,17 @@ stage and lists rejections by reason, visible in the Prefect UI.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact
+from prefect.logging import get_run_logger
 
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.config.sources import SourceConfig
+from broadsheet.flows import progress
+from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.tasks.batch import (
     discover_task,
     drop_known_task,
@@ -32,23 +32,6 @@ from broadsheet.tasks.records import Batch, Candidate, Rejection
 from broadsheet.tasks.topics import taxonomy_for
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
-
-
-@dataclass
-class RunSummary:
-    """What one ingest run did; also the CLI's ``--json`` output."""
-
-    run_id: str
-    warehouse: str
-    counts: RunCounts
-    rejections: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, str] = field(default_factory=dict)
-    pending_batches: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "warehouse": self.warehouse, "counts": vars(self.counts),
-                "rejections": self.rejections, "examples": self.examples,
-                "pending_batches": self.pending_batches}
 
 
 def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
@@ -75,19 +58,42 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
         counts.discovered = len(discovery.candidates) + len(discovery.pages)
         pending = 0
         carry = _carry(discovery)
-        for chunk in _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]:
-            batch_counts, batch, pending = _run_batch(chunk, carry, run_id, settings)
+        chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
+        total, done = len(discovery.candidates), 0
+        for number, chunk in enumerate(chunks, 1):
+            label = f"batch {number}/{len(chunks)} (documents {done + 1}-{done + len(chunk)} of {total})"
+            batch_counts, batch, pending = _run_batch(chunk, carry, run_id, settings, label)
             counts.add(batch_counts)
             rejections += batch.rejections
             carry = Batch()
+            done += len(chunk)
+            progress.report(done, total, label)
         counts.rejected = len(rejections)
         status = "completed"
     finally:
         _end(settings.warehouse.path, run_id, status, counts)
-    summary = _summarise(run_id, settings.warehouse.path, counts, rejections, pending)
-    create_markdown_artifact(summary_markdown(summary), key="ingest-summary",
-                             description="Documents per stage and rejections by reason")
+    summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
+                        {s.name: s.location for s in sources})
+    _publish(summary, settings)
     return summary
+
+
+def _publish(summary: RunSummary, settings: Settings) -> None:
+    """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
+    conn = connect(settings.warehouse.path)
+    try:
+        health = source_health(conn, summary.run_id)
+    finally:
+        conn.close()
+    summary.warnings = [f"source {name!r} could not be read at all" for name in summary.failed_sources]
+    summary.warnings += [warning for h in health for warning in h.drift()]
+    for warning in summary.warnings:
+        get_run_logger().warning(warning)
+    create_markdown_artifact(summary_markdown(summary), key="ingest-summary",
+                             description="Documents per stage, warnings, and rejections by reason")
+    if health:
+        create_markdown_artifact(health_markdown(health), key="source-health",
+                                 description="Extraction health per source against its own history")
 
 
 def _carry(discovery: Discovery) -> Batch:
@@ -97,16 +103,17 @@ def _carry(discovery: Discovery) -> Batch:
 
 
 def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
-               settings: Settings) -> tuple[RunCounts, Batch, int]:
-    fetched = fetch_task(candidates, settings)
+               settings: Settings, label: str) -> tuple[RunCounts, Batch, int]:
+    """One batch through every stage; task runs are named after the batch they work on."""
+    fetched = fetch_task.with_options(task_run_name=f"fetch {label}")(candidates, settings)
     pages = carry.pages + fetched.pages
-    articles, extract_rejections = extract_task(pages, settings)
-    fresh, duplicates = drop_known_task(articles, settings)
-    enrichments = enrich_task(fresh, settings)
+    articles, extract_rejections = extract_task.with_options(task_run_name=f"extract {label}")(pages, settings)
+    fresh, duplicates = drop_known_task.with_options(task_run_name=f"drop-known {label}")(articles, settings)
+    enrichments = enrich_task.with_options(task_run_name=f"enrich {label}")(fresh, settings)
     batch = Batch(articles=fresh, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,
                   rejections=carry.rejections + fetched.rejections + extract_rejections)
-    loaded = load_task(batch, run_id, settings)
+    loaded = load_task.with_options(task_run_name=f"load {label}")(batch, run_id, settings)
     counts = RunCounts(fetched=len(pages), extracted=len(articles), duplicates=duplicates,
                        enriched=len(enrichments), loaded=loaded.articles)
     return counts, batch, loaded.pending
@@ -129,26 +136,3 @@ def _end(path: Path, run_id: str, status: str, counts: RunCounts) -> None:
         finish_run(conn, run_id, status, counts)
     finally:
         conn.close()
-
-
-def _summarise(run_id: str, path: Path, counts: RunCounts, rejections: list[Rejection],
-               pending: int) -> RunSummary:
-    by_reason = Counter(f"{r.stage}/{r.error_type}" for r in rejections)
-    examples: dict[str, str] = {}
-    for rejection in rejections:
-        examples.setdefault(f"{rejection.stage}/{rejection.error_type}", rejection.url)
-    return RunSummary(run_id, str(path), counts, dict(by_reason.most_common()), examples, pending)
-
-
-def summary_markdown(summary: RunSummary) -> str:
-    lines = ["# Ingest run", "", f"Warehouse: `{summary.warehouse}`", "",
-             "| stage | documents |", "|---|---|"]
-    lines += [f"| {stage} | {value} |" for stage, value in vars(summary.counts).items()]
-    if summary.pending_batches:
-        lines += ["", f"**{summary.pending_batches} batch(es) staged but not loaded**: the warehouse was "
-                      "locked; the next run loads them."]
-    if summary.rejections:
-        lines += ["", "## Rejections", "", "| stage/reason | count | example |", "|---|---|---|"]
-        lines += [f"| {reason} | {count} | {summary.examples[reason]} |"
-                  for reason, count in summary.rejections.items()]
-    return "\n".join(lines) + "\n"
