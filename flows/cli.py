@@ -2,7 +2,8 @@
 
 Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
 0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
-locked). ``--json`` prints machine-readable output; ``--quiet`` prints nothing but errors.
+locked), 4 an ingest could not read one of its sources at all. ``--json`` prints machine-readable
+output; ``--quiet`` prints nothing but errors.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
@@ -42,7 +44,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-EXIT_FAILURE, EXIT_USAGE, EXIT_WAREHOUSE = 1, 2, 3
+EXIT_FAILURE, EXIT_USAGE, EXIT_WAREHOUSE, EXIT_SOURCE_FAILED = 1, 2, 3, 4
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: warehouse.path, "
                                                             "data/broadsheet.duckdb).")]
@@ -99,6 +101,10 @@ def ingest(
         out.print_json(json.dumps(summary.to_dict()))
     elif not quiet:
         _print_summary(summary)
+    if summary.failed_sources:
+        err.print(f"[red]error:[/red] could not read source(s) {', '.join(summary.failed_sources)}: "
+                  "see the rejections above (stage discover)")
+        raise typer.Exit(EXIT_SOURCE_FAILED)
 
 
 def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path | None) -> list[SourceConfig]:
@@ -129,11 +135,26 @@ def _use_local_server(settings: Settings) -> str | None:
 
 
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
+    """Run the ingest flow, tagged by source, with a progress bar unless quiet."""
     _quiet_logging(quiet)
     _use_local_server(settings)
+    from prefect import tags
+
+    from broadsheet.flows import progress
     from broadsheet.flows.ingest import ingest_flow
 
-    return ingest_flow(sources, settings)
+    with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
+        if quiet:
+            return ingest_flow(sources, settings)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("ingesting", total=None)
+
+            def show(done: int, total: int, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what)
+
+            with progress.reporting(show):
+                return ingest_flow(sources, settings)
 
 
 def _print_summary(summary: Any) -> None:
@@ -148,6 +169,8 @@ def _print_summary(summary: Any) -> None:
     if summary.pending_batches:
         out.print(f"[yellow]{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
                   "the next run loads them[/yellow]")
+    for warning in summary.warnings:
+        out.print(f"[yellow]warning: {warning}[/yellow]")
     out.print(f"Warehouse: {summary.warehouse}")
 
 

@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("ingest", "query", "stats", "demo")
+COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -41,7 +42,8 @@ def test_every_command_has_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
                                 command: str) -> None:
     code, out, _ = run(monkeypatch, capsys, command, "--help")
     assert code == 0
-    assert "Usage:" in out and "--db" in out
+    assert "Usage:" in out and "--config" in out
+    assert ("--db" in out) == (command not in ("server", "serve"))
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -99,6 +101,17 @@ def test_errors_exit_with_documented_codes(monkeypatch: pytest.MonkeyPatch, caps
     exit_code, _, err = run(monkeypatch, capsys, *args, "--db", str(env))
     assert exit_code == code
     assert phrase in " ".join(err.split())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_source_that_cannot_be_read_exits_4(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                               env: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data("gone", status=404)
+    feed = httpserver.url_for("/feed.xml")
+    code, out, err = run(monkeypatch, capsys, "ingest", feed, "--db", str(env), "--json")
+    assert code == 4
+    assert json.loads(out)["failed_sources"] == [feed]
+    assert "could not read source(s)" in " ".join(err.split())
 
 
 def test_bad_sql_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
