@@ -43,7 +43,9 @@ class HttpSettings(_Section):
         20.0, gt=0, le=600, description="Connect and read timeout of one request, in seconds."
     )
     total_timeout_seconds: float = Field(
-        60.0, gt=0, le=3600, description="Longest a request may take end to end, slow bodies included."
+        60.0, gt=0, le=3600,
+        description="Longest one request may take end to end, slow bodies included (each redirect hop and "
+        "each retry gets its own).",
     )
     max_body_bytes: int = Field(
         10_000_000,
@@ -57,6 +59,37 @@ class HttpSettings(_Section):
         False,
         description="Allow requests to loopback, private and link-local addresses "
         "(off by default as a guard against server-side request forgery; tests and the demo turn it on).",
+    )
+    per_host_concurrency: int = Field(
+        2, ge=1, le=64, description="Requests in flight at once to one host (within http.concurrency)."
+    )
+    host_delay_seconds: float = Field(
+        1.0, ge=0, le=600,
+        description="Least time between the starts of two requests to one host; a longer robots.txt "
+        "Crawl-delay wins.",
+    )
+    obey_robots: bool = Field(
+        True, description="Read each site's robots.txt first and obey its Disallow rules and Crawl-delay."
+    )
+    robots_cache_seconds: float = Field(
+        3600.0, ge=0, le=86_400, description="How long a site's robots.txt is kept before it is read again."
+    )
+    max_crawl_delay_seconds: float = Field(
+        60.0, ge=0, le=3600,
+        description="Longest robots.txt Crawl-delay obeyed; a site asking for more is not fetched "
+        "(rejected as crawl_delay_too_long).",
+    )
+    max_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a request that timed out, lost its connection, or got 429 or 5xx."
+    )
+    retry_backoff_seconds: float = Field(
+        1.0, ge=0, le=60,
+        description="Base of the exponential backoff between retries (doubled each time, with jitter).",
+    )
+    max_retry_after_seconds: float = Field(
+        120.0, ge=0, le=3600,
+        description="Longest Retry-After obeyed before retrying; a longer one ends the retries (the page is "
+        "rejected as transient and the next run tries again).",
     )
 
 
@@ -97,6 +130,15 @@ class TopicSettings(_Section):
         description="Topics after the first are stored only with at least this score (multi-label threshold).",
     )
     keyphrases: int = Field(10, ge=0, le=100, description="Keyphrases stored per article (0: none).")
+
+
+class DiscoverSettings(_Section):
+    max_sitemap_depth: int = Field(
+        3, ge=0, le=10, description="How deep sitemap indexes are followed (0: only the sitemap given)."
+    )
+    max_sitemaps: int = Field(
+        500, ge=1, le=100_000, description="Sitemaps read at most per source, indexes included."
+    )
 
 
 class WarehouseSettings(_Section):
@@ -143,6 +185,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings, description="Topic scoring.")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="The warehouse.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Batching and sources.")
+    discover: DiscoverSettings = Field(default_factory=DiscoverSettings, description="Feeds and sitemaps.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="The local Prefect server.")
 
 

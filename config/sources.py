@@ -1,7 +1,7 @@
 """Source declarations: what to ingest, read from ``sources.toml`` or given on the command line.
 
-A source has a ``kind`` (``feed``, ``page``, ``urls``, ``folder``, or ``auto`` to recognise it),
-a ``location`` (URL or path) and a ``name`` that rows in the warehouse refer to.
+A source has a ``kind`` (``feed``, ``page``, ``urls``, ``folder``, ``sitemap``, ``warc``, or ``auto``
+to recognise it), a ``location`` (URL or path) and a ``name`` that rows in the warehouse refer to.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from broadsheet.config.errors import ConfigError
 
-SourceKind = Literal["auto", "feed", "page", "urls", "folder"]
-SOURCE_KINDS: tuple[str, ...] = ("auto", "feed", "page", "urls", "folder")
+SourceKind = Literal["auto", "feed", "page", "urls", "folder", "sitemap", "warc"]
+SOURCE_KINDS: tuple[str, ...] = ("auto", "feed", "page", "urls", "folder", "sitemap", "warc")
 
 
 class SourceConfig(BaseModel):
@@ -28,7 +28,8 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200, description="Stable name; rows refer to it.")
-    location: str = Field(min_length=1, description="Feed or page URL, URL-list file, or folder.")
+    location: str = Field(min_length=1, description="Feed, sitemap or page URL, URL-list file, sitemap, "
+                          "WARC/ARC file, or folder.")
     kind: SourceKind = Field("auto", description="What the location is; auto recognises it.")
     schedule: str | None = Field(
         None, description="When `broadsheet serve` runs it: a cron expression ('*/30 * * * *') or an "

@@ -56,6 +56,7 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     try:
         discovery = discover_task(sources, settings)
         counts.discovered = len(discovery.candidates) + len(discovery.pages)
+        counts.not_modified = len(discovery.unchanged)
         pending = 0
         carry = _carry(discovery)
         chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
@@ -114,7 +115,8 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
                   fetches=carry.fetches + fetched.fetches,
                   rejections=carry.rejections + fetched.rejections + extract_rejections)
     loaded = load_task.with_options(task_run_name=f"load {label}")(batch, run_id, settings)
-    counts = RunCounts(fetched=len(pages), extracted=len(articles), duplicates=duplicates,
+    counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=len(articles),
+                       duplicates=duplicates,
                        enriched=len(enrichments), loaded=loaded.articles)
     return counts, batch, loaded.pending
 

@@ -18,15 +18,20 @@ from prefect.logging import get_run_logger
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig
-from broadsheet.tasks.discover import Discovery, discover_source
+from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles
 from broadsheet.tasks.extract import extract_articles
-from broadsheet.tasks.fetch import FetchOutcome, fetch_pages, require_html
+from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
+from broadsheet.warehouse.validators import read_validators, validator_lookup
+
+# One per process: the spacing of requests per host and each site's robots.txt carry over from batch
+# to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.
+FETCH_STATE = FetchState()
 
 
 WAREHOUSE_WRITER_LIMIT = "broadsheet-warehouse-writer"
@@ -35,8 +40,10 @@ WAREHOUSE_WRITER_LIMIT = "broadsheet-warehouse-writer"
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
     found = Discovery()
+    context = DiscoverContext(settings.http, settings.discover, FETCH_STATE,
+                              validator_lookup(settings.warehouse.path))
     for source in sources:
-        found.extend(discover_source(source, settings.http))
+        found.extend(discover_source(source, settings.http, context=context))
     get_run_logger().info("discovered %d candidates and %d pages from %d sources",
                           len(found.candidates), len(found.pages), len(sources))
     return found
@@ -44,7 +51,9 @@ def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
 
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
-    return fetch_pages(candidates, settings.http)
+    """Fetch a batch, conditionally where the warehouse has validators from an earlier fetch."""
+    validators = read_validators(settings.warehouse.path, [c.url for c in candidates if c.archive is None])
+    return fetch_pages(candidates, settings.http, validators=validators, state=FETCH_STATE)
 
 
 @task(name="extract", cache_policy=NO_CACHE)

@@ -1,110 +1,166 @@
-"""Discover candidate documents from sources: feeds, single pages, URL-list files and folders.
+"""Discover candidate documents from sources: feeds, sitemaps, WARC files, pages, URL lists and folders.
 
-A source's kind is given or recognised (``auto``): a folder, a local feed file, a local file of
-URLs, a local document, or a URL, which is fetched once and is either a feed (its items become
-candidates) or a page (which goes on as it is, without a second request).
+A source's kind is given or recognised (``auto``). Local: a folder (documents and WARC files in it),
+a WARC/ARC file, a sitemap, a feed file, a file of URLs, or a single document. A URL: ``page`` is a
+candidate without a request; ``sitemap`` reads the sitemap (or, for a site root or ``/robots.txt``, the
+sitemaps robots.txt declares); otherwise the URL is fetched once and is a feed, a sitemap, or a page
+that goes on as it is, without a second request.
+
+Remote feeds and sitemaps are fetched with the URL's validators from the warehouse: a 304, or a body
+identical to the last run's, marks the source *unchanged* and its items are not read again.
 """
 
 from __future__ import annotations
 
-import calendar
-import html
-import json
-import re
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
-import feedparser
+import httpx
 
 from broadsheet.config.errors import FetchError
-from broadsheet.config.settings import HttpSettings
+from broadsheet.config.settings import DiscoverSettings, HttpSettings
 from broadsheet.config.sources import SourceConfig
-from broadsheet.tasks.fetch import (
-    fetch_pages,
-    file_url,
-    is_feed,
-    is_html,
-    parse_http_url,
-    read_local,
-)
-from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection
+from broadsheet.tasks.documents import file_url, is_feed, is_html, read_local
+from broadsheet.tasks.feeds import parse_feed_page, plain_text
+from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages
+from broadsheet.tasks.guard import is_url
+from broadsheet.tasks.records import Candidate, Discovery, Page, Rejection, Validators
+from broadsheet.tasks.robots import robots_url
+from broadsheet.tasks.safexml import strip_leading
+from broadsheet.tasks.sitemaps import crawl_sitemaps, read_sitemap_page, robots_sitemaps
+from broadsheet.tasks.warc import discover_archive, is_archive
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".txt")
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json", ".xml.gz")
-_TAG = re.compile(r"<[^>]*>")
+SITEMAP_ROOTS = (b"<urlset", b"<sitemapindex")
+ValidatorLookup = Callable[[list[str]], Mapping[str, Validators]]
+
+__all__ = ["DiscoverContext", "Discovery", "discover_folder", "discover_source", "discover_url_list", "is_url",
+           "parse_feed_page", "plain_text"]
+
+
+def _no_validators(_urls: list[str]) -> Mapping[str, Validators]:
+    return {}
 
 
 @dataclass
-class Discovery:
-    """What discovery found: candidates to fetch, pages already fetched, and failures."""
+class DiscoverContext:
+    """What discovery needs besides the source: settings, shared fetch state, the warehouse's validators."""
 
-    candidates: list[Candidate] = field(default_factory=list)
-    pages: list[Page] = field(default_factory=list)
-    fetches: list[FetchRecord] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
+    http: HttpSettings
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+    state: FetchState | None = None
+    validators: ValidatorLookup = _no_validators
+    transport: httpx.AsyncBaseTransport | None = None
 
-    def extend(self, other: Discovery) -> None:
-        self.candidates += other.candidates
-        self.pages += other.pages
-        self.fetches += other.fetches
-        self.rejections += other.rejections
+    def fetch(self, candidates: list[Candidate]) -> FetchOutcome:
+        return fetch_pages(candidates, self.http, self.transport,
+                           validators=self.validators([c.url for c in candidates]), state=self.state)
 
-
-def is_url(location: str) -> bool:
-    """Whether ``location`` is a well-formed http(s) URL."""
-    try:
-        parse_http_url(location)
-    except FetchError:
-        return False
-    return True
+    def changed(self, page: Page) -> bool:
+        """False when ``page`` has the very body the warehouse recorded for its URL last time."""
+        known = self.validators([page.url]).get(page.url)
+        return known is None or known.body_sha256 != hashlib.sha256(page.content).hexdigest()
 
 
-def discover_source(source: SourceConfig, settings: HttpSettings) -> Discovery:
+def discover_source(source: SourceConfig, settings: HttpSettings, discover: DiscoverSettings | None = None, *,
+                    context: DiscoverContext | None = None) -> Discovery:
     """Candidates of one source; a source that cannot be read becomes one rejection."""
+    context = context or DiscoverContext(settings, discover or DiscoverSettings())
     try:
-        return _discover(source, settings)
+        return _discover(source, context)
     except FetchError as exc:
         return Discovery(rejections=[Rejection.from_error("discover", source.location, source.name, exc)])
 
 
-def _discover(source: SourceConfig, settings: HttpSettings) -> Discovery:
+def _discover(source: SourceConfig, context: DiscoverContext) -> Discovery:
     location, kind = source.location, source.kind
     if is_url(location):
-        if kind == "page":
-            return Discovery(candidates=[Candidate(location, source.name)])
-        return _discover_remote(source, settings)
+        return _discover_url(source, context)
     path = Path(location).expanduser()
     if not path.exists():
         raise FetchError(f"{location} is neither an http(s) URL nor an existing file or folder",
                          code="unreadable_file")
     if kind == "folder" or (kind == "auto" and path.is_dir()):
         return discover_folder(path, source.name)
+    if kind == "warc" or (kind == "auto" and is_archive(path)):
+        candidates, rejections = discover_archive(path, source.name)
+        return Discovery(candidates=candidates, rejections=rejections)
     if kind == "urls" or (kind == "auto" and _looks_like_url_list(path)):
         return discover_url_list(path, source.name)
     candidate = Candidate(file_url(path), source.name)
-    if kind == "feed" or (kind == "auto" and path.name.lower().endswith(FEED_SUFFIXES)):
-        page = read_local(candidate, settings.max_body_bytes)
+    if kind in ("feed", "sitemap") or (kind == "auto" and path.name.lower().endswith(FEED_SUFFIXES)):
+        page = read_local(candidate, context.http.max_body_bytes)
+        if kind == "sitemap" or (kind == "auto" and _is_sitemap(page)):
+            return _read_sitemap(page, context)
         return parse_feed_page(page)
     return Discovery(candidates=[candidate])
 
 
-def _discover_remote(source: SourceConfig, settings: HttpSettings) -> Discovery:
-    outcome = fetch_pages([Candidate(source.location, source.name)], settings)
-    found = Discovery(fetches=outcome.fetches,
-                      rejections=[_as_discovery(r) for r in outcome.rejections])
-    for page in outcome.pages:
-        if source.kind == "feed" or (source.kind == "auto" and is_feed(page.content_type)):
+def _discover_url(source: SourceConfig, context: DiscoverContext) -> Discovery:
+    location, kind = source.location, source.kind
+    if kind == "page":
+        return Discovery(candidates=[Candidate(location, source.name)])
+    if kind == "warc":
+        raise FetchError(f"{location}: WARC files are read from disk; download it and pass its path",
+                         code="unsupported_source")
+    if kind == "sitemap" and urlsplit(location).path in ("", "/"):
+        location = robots_url(location)  # a site root: the sitemaps its robots.txt declares
+    found, pages = _fetch_source(source, location, context)
+    for page in pages:
+        if urlsplit(page.url).path == "/robots.txt" and kind in ("sitemap", "auto"):
+            found.extend(_robots_sitemaps(page, source.name, context))
+        elif kind == "sitemap" or (kind == "auto" and _is_sitemap(page)):
+            found.extend(_read_sitemap(page, context))
+        elif kind == "feed" or (kind == "auto" and is_feed(page.content_type)):
             found.extend(parse_feed_page(page))
-        elif is_html(page.content_type) or source.kind == "auto":
+        elif is_html(page.content_type) or kind == "auto":
             found.pages.append(page)
         else:
             found.rejections.append(Rejection("discover", page.url, source.name, "bad_feed",
                                               f"{page.final_url} is {page.content_type}, not a feed"))
     return found
+
+
+def _fetch_source(source: SourceConfig, location: str, context: DiscoverContext) -> tuple[Discovery, list[Page]]:
+    """The source document, unless it did not change since the last run (then it counts as unchanged)."""
+    outcome = context.fetch([Candidate(location, source.name)])
+    found = Discovery(fetches=outcome.fetches, rejections=[_as_discovery(r) for r in outcome.rejections],
+                      unchanged=[n.candidate.url for n in outcome.not_modified])
+    pages: list[Page] = []
+    for page in outcome.pages:
+        if source.kind != "page" and not is_html(page.content_type) and not context.changed(page):
+            found.unchanged.append(page.url)
+        else:
+            pages.append(page)
+    return found, pages
+
+
+def _is_sitemap(page: Page) -> bool:
+    head = strip_leading(page.content[:2048])
+    if head[:2] == b"\x1f\x8b":
+        return True
+    return any(root in head for root in SITEMAP_ROOTS)
+
+
+def _read_sitemap(page: Page, context: DiscoverContext) -> Discovery:
+    found, children = read_sitemap_page(page, context.http.max_body_bytes)
+    if children:
+        found.extend(crawl_sitemaps(children, page.source, context.fetch, context.discover,
+                                    context.http.max_body_bytes, context.changed, parent=page.final_url))
+    return found
+
+
+def _robots_sitemaps(page: Page, source: str, context: DiscoverContext) -> Discovery:
+    roots = robots_sitemaps(page)
+    if not roots:
+        return Discovery(rejections=[Rejection("discover", page.url, source, "no_sitemap",
+                                               f"{page.final_url} declares no Sitemap: lines")])
+    return crawl_sitemaps(roots, source, context.fetch, context.discover, context.http.max_body_bytes,
+                          context.changed)
 
 
 def _as_discovery(rejection: Rejection) -> Rejection:
@@ -113,7 +169,7 @@ def _as_discovery(rejection: Rejection) -> Rejection:
 
 
 def discover_folder(folder: Path, source: str) -> Discovery:
-    """Every document file under ``folder``, in path order; other files are rejected by name.
+    """Every document and WARC/ARC file under ``folder``, in path order; other files are rejected by name.
 
     Hidden files and folders (a name starting with ".") are skipped, as editors and VCS keep them.
     """
@@ -123,10 +179,13 @@ def discover_folder(folder: Path, source: str) -> Discovery:
         name = path.name.lower()
         if name.endswith(DOCUMENT_SUFFIXES):
             found.candidates.append(Candidate(file_url(path), source))
+        elif is_archive(path):
+            candidates, rejections = discover_archive(path, source)
+            found.extend(Discovery(candidates=candidates, rejections=rejections))
         else:
             found.rejections.append(Rejection(
                 "discover", file_url(path), source, "unsupported_file",
-                f"{path.name} is not a document broadsheet reads (.html, .htm, .html.gz, .txt)"))
+                f"{path.name} is not a document broadsheet reads (.html, .htm, .html.gz, .txt, .warc, .arc)"))
     return found
 
 
@@ -135,7 +194,7 @@ def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
             yield number, line
@@ -145,13 +204,13 @@ def _looks_like_url_list(path: Path) -> bool:
     if not path.is_file() or not path.name.lower().endswith((".txt", ".urls", ".lst", ".list")):
         return False
     with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="replace")
+        head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     return bool(lines) and all(is_url(ln) for ln in lines[:20])
 
 
 def discover_url_list(path: Path, source: str) -> Discovery:
-    """One candidate per URL line of a text file; ``#`` starts a comment; bad lines are rejected."""
+    """One candidate per URL line of a text file (a plain-text sitemap is one); ``#`` starts a comment."""
     found = Discovery()
     for number, line in _url_lines(path):
         if " " not in line and is_url(line):
@@ -160,86 +219,3 @@ def discover_url_list(path: Path, source: str) -> Discovery:
             found.rejections.append(Rejection("discover", line[:2000], source, "invalid_url",
                                               f"line {number} of {path} is not an http(s) URL"))
     return found
-
-
-def parse_feed_page(page: Page) -> Discovery:
-    """The items of an RSS, Atom or JSON feed, with their titles and dates as hints."""
-    if page.content_type in ("application/feed+json", "application/json") or page.content[:1] == b"{":
-        return _parse_json_feed(page)
-    parsed = feedparser.parse(page.content, response_headers={"content-location": page.final_url})
-    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
-        reason = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or RDF root element"
-        return Discovery(rejections=[Rejection("discover", page.url, page.source, "bad_feed",
-                                               f"{page.final_url} is not a readable feed: {reason}")])
-    found = Discovery()
-    for entry in parsed.entries:
-        _add_item(found, page, entry.get("link") or _guid_link(entry), entry.get("title"), _entry_date(entry))
-    return found
-
-
-def _add_item(found: Discovery, page: Page, link: object, title: object, published: datetime | None) -> None:
-    """A feed item's candidate, or a rejection when its link is missing or not an http(s) URL."""
-    if not isinstance(link, str) or not link.strip():
-        found.rejections.append(Rejection("discover", page.final_url, page.source, "no_link",
-                                          f"feed item {plain_text(title)!r} has no link"))
-        return
-    try:
-        url = urljoin(page.final_url, link.strip())
-    except ValueError:
-        url = link.strip()
-    if not is_url(url):  # never file:, ftp: or malformed links, which a remote feed could abuse
-        found.rejections.append(Rejection("discover", url[:2000], page.source, "invalid_url",
-                                          f"feed item link {url[:300]!r} is not an http(s) URL"))
-        return
-    found.candidates.append(Candidate(url, page.source, plain_text(title), published))
-
-
-def _guid_link(entry: Any) -> str | None:
-    guid = entry.get("id")
-    return guid if isinstance(guid, str) and is_url(guid) else None
-
-
-def _entry_date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (ValueError, OverflowError, OSError):  # outside the calendar: keep the item, drop the date
-                return None
-    return None
-
-
-def plain_text(value: object) -> str | None:
-    """A feed title as plain text: markup removed, entities decoded, whitespace collapsed."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(html.unescape(_TAG.sub(" ", value)).split())
-    return text or None
-
-
-def _parse_json_feed(page: Page) -> Discovery:
-    try:
-        data = json.loads(page.content)
-        items = data["items"]
-        if not isinstance(items, list):
-            raise TypeError("items is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
-        return Discovery(rejections=[Rejection("discover", page.url, page.source, "bad_feed",
-                                               f"{page.final_url} is not a readable JSON Feed: {exc}")])
-    found = Discovery()
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        _add_item(found, page, item.get("url") or item.get("external_url"), item.get("title"),
-                  _iso_date(item.get("date_published")))
-    return found
-
-
-def _iso_date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None

@@ -17,6 +17,7 @@ import trafilatura
 
 from broadsheet.config.errors import ExtractError
 from broadsheet.config.settings import ExtractSettings
+from broadsheet.tasks.charset import decode_html
 from broadsheet.tasks.dedup import article_id, canonical_url, content_hash, normalize_text
 from broadsheet.tasks.fetch import is_html
 from broadsheet.tasks.records import Article, Page, Rejection
@@ -75,7 +76,7 @@ def extract_articles(pages: list[Page], settings: ExtractSettings) -> tuple[list
 
 def _from_html(page: Page, settings: ExtractSettings) -> dict:
     document = trafilatura.bare_extraction(
-        page.content,
+        decode_html(page.content, page.charset),  # the page's own bytes, decoded whatever they claim
         url=page.final_url if page.final_url.startswith("http") else None,
         favor_precision=settings.favor_precision,
         include_comments=False,

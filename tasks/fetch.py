@@ -1,45 +1,91 @@
-"""Fetch candidate documents: HTTP(S) with httpx, or local files by their ``file://`` URL.
+"""Fetch candidate documents politely: HTTP(S) with httpx, local files, and records in WARC/ARC files.
 
-Every HTTP request becomes a :class:`FetchRecord`; every document that cannot be had becomes a
-:class:`Rejection` with a code an analyst can group by:
+For every http(s) URL (and every redirect hop) the :class:`Fetcher` checks the address
+(:mod:`~broadsheet.tasks.guard`), reads and obeys the site's robots.txt (:mod:`~broadsheet.tasks.robots`),
+waits for a slot and its turn at the host (:mod:`~broadsheet.tasks.politeness`), sends the URL's
+validators from the last fetch (``If-None-Match``, ``If-Modified-Since``), and retries timeouts,
+lost connections, 429 and 5xx with jittered exponential backoff or the server's ``Retry-After``.
+Every request becomes a :class:`FetchRecord`; a 304 (or a sitemap ``lastmod`` no newer than our last
+fetch) is :class:`NotModified`, counted but not re-extracted; every document that cannot be had becomes
+a :class:`Rejection` with a code an analyst can group by:
 
 ``unsupported_scheme``  not http(s) or file          ``blocked_address``  private/loopback host
 ``connect_error``       DNS or TCP failure (transient) ``timeout``          too slow (transient)
 ``http_status``         4xx/5xx (5xx, 429 transient)   ``too_many_redirects`` redirect chain too long or a loop
 ``too_large``           body over the size cap         ``not_html``         content type we cannot extract
 ``unreadable_file``     local file missing or unreadable ``bad_gzip``       corrupt or truncated .gz file
-``invalid_url``         malformed URL
+``invalid_url``         malformed URL                  ``robots_disallowed`` robots.txt forbids it (or is unreadable)
+``crawl_delay_too_long`` robots.txt Crawl-delay over http.max_crawl_delay_seconds
+``bad_warc``            a WARC/ARC record that cannot be read
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
-import ipaddress
-import re
-import socket
+import hashlib
 import time
-import zlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from broadsheet.config.errors import FetchError
 from broadsheet.config.settings import HttpSettings
-from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection
+from broadsheet.tasks.charset import charset_of
+from broadsheet.tasks.documents import (
+    file_url,
+    gzip_bytes,
+    is_feed,
+    is_html,
+    local_path,
+    media_type,
+    now_utc,
+    read_local,
+    require_html,
+    sniff_content_type,
+)
+from broadsheet.tasks.guard import check_address, parse_http_url, pin_request
+from broadsheet.tasks.politeness import (
+    Departure,
+    HostClock,
+    HostGate,
+    backoff_seconds,
+    is_retryable_status,
+    retry_after_seconds,
+)
+from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection, Validators
+from broadsheet.tasks.robots import (
+    RobotsRules,
+    RobotsStore,
+    origin_of,
+    parse_robots,
+    robots_url,
+    rules_for_status,
+    unreachable_rules,
+)
+from broadsheet.tasks.warc import read_archive_record
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
-              "text/xml", "application/feed+json", "application/json")
-GENERIC_TYPES = ("application/octet-stream", "binary/octet-stream", "text/plain")
-_HTML_MARKER = re.compile(rb"<(?:head|body)[\s>]")
-LOCAL_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "text/html", ".txt": "text/plain",
-               ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
-               ".json": "application/json"}
+REDIRECTS = (301, 302, 303, 307, 308)
+ROBOTS_REDIRECTS = 5  # RFC 9309: follow at least five
+DEPARTURE = "broadsheet.departure"  # request extension that carries the host-queue place to a custom transport
+
+
+@dataclass
+class FetchState:
+    """What outlives one batch: when each host may next be asked, and each site's robots.txt."""
+
+    clock: HostClock = field(default_factory=HostClock)
+    robots: RobotsStore = field(default_factory=RobotsStore)
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """A candidate the warehouse already has as it is now: a 304, or a lastmod older than our fetch."""
+
+    candidate: Candidate
+    reason: str
 
 
 @dataclass
@@ -47,119 +93,43 @@ class FetchOutcome:
     pages: list[Page] = field(default_factory=list)
     fetches: list[FetchRecord] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    not_modified: list[NotModified] = field(default_factory=list)
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: httpx.Headers
+    body: bytes
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
+def conditional_headers(validators: Validators | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from the validators of the URL's last fetch."""
+    headers: dict[str, str] = {}
+    if validators is not None and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators is not None and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
 
 
-def sniff_content_type(content: bytes, declared: str | None) -> str:
-    """The declared media type, or a guess from the first bytes when it is missing or generic."""
-    declared_type = media_type(declared)
-    if declared_type and declared_type not in GENERIC_TYPES:
-        return declared_type
-    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")):
-        return "application/xml"
-    if head.startswith((b"<!doctype html", b"<html")) or _HTML_MARKER.search(head):
-        return "text/html"
-    if head.startswith(b"{") and b"jsonfeed" in head:
-        return "application/feed+json"
-    return declared_type or "application/octet-stream"
-
-
-def is_html(content_type: str) -> bool:
-    return content_type in HTML_TYPES
-
-
-def is_feed(content_type: str) -> bool:
-    return content_type in FEED_TYPES or content_type.endswith(("+xml", "/xml"))
-
-
-def local_path(url: str) -> Path:
-    """The path of a ``file://`` URL."""
-    return Path(unquote(urlsplit(url).path))
-
-
-def file_url(path: Path) -> str:
-    return path.resolve().as_uri()
-
-
-def read_local(candidate: Candidate, max_bytes: int) -> Page:
-    """A local file as a page; ``.gz`` files are decompressed, both sizes capped."""
-    path = local_path(candidate.url)
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
-    if len(raw) > max_bytes:
-        raise FetchError(f"{path} is larger than http.max_body_bytes={max_bytes}", code="too_large")
-    suffixes = [suffix.lower() for suffix in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        raw = _gunzip_capped(raw, max_bytes, str(path))
-        suffixes = suffixes[:-1]
-    suffix = suffixes[-1] if suffixes else ""
-    content_type = sniff_content_type(raw, LOCAL_TYPES.get(suffix))
-    return Page(candidate.url, candidate.url, candidate.source, raw, content_type, now_utc(),
-                candidate.title_hint, candidate.published_hint)
-
-
-def _gunzip_capped(raw: bytes, max_bytes: int, name: str) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = decompressor.decompress(raw, max_bytes + 1)
-    except zlib.error as exc:
-        raise FetchError(f"{name} is not valid gzip: {exc}", code="bad_gzip") from exc
-    if len(data) > max_bytes:
-        raise FetchError(f"{name} decompresses to more than {max_bytes} bytes", code="too_large")
-    if not decompressor.eof:
-        raise FetchError(f"{name} is truncated: the gzip stream ends early", code="bad_gzip")
-    return data
-
-
-def parse_http_url(url: str) -> tuple[str, int]:
-    """Host and port of an http(s) URL; FetchError for any other scheme or a malformed URL."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        raise FetchError(f"{url[:300]!r} is not a valid URL: {exc}", code="invalid_url") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"cannot fetch {url[:300]!r}: only http(s) URLs are fetched", code="unsupported_scheme")
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
-
-
-async def check_address(url: str, settings: HttpSettings) -> None:
-    """Refuse non-http(s) or malformed URLs, and hosts that resolve to non-public addresses unless allowed."""
-    hostname, port = parse_http_url(url)
-    if settings.allow_private_addresses:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {hostname}: {exc}", code="connect_error", transient=True) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError(
-                f"{hostname} resolves to non-public address {address}; set "
-                "http.allow_private_addresses = true to fetch from it",
-                code="blocked_address",
-            )
+def unchanged_since_fetch(candidate: Candidate, validators: Validators | None) -> bool:
+    """Whether a sitemap's lastmod says the page has not changed since the warehouse fetched it."""
+    return (candidate.modified_hint is not None and validators is not None and validators.fetched_at is not None
+            and candidate.modified_hint <= validators.fetched_at)
 
 
 class Fetcher:
-    """An httpx client that follows redirects itself (to check each hop) and caps body size."""
+    """An httpx client that is polite per host, obeys robots.txt, retries, and checks every hop."""
 
-    def __init__(self, settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None,
+                 state: FetchState | None = None):
         self.settings = settings
+        self.state = state or FetchState()
         self.records: list[FetchRecord] = []
+        self._sees_the_wire = transport is None  # httpcore reports when headers are sent; others do not
+        if transport is not None:
+            transport = _MarkingTransport(transport)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.timeout_seconds),
@@ -167,7 +137,8 @@ class Fetcher:
             follow_redirects=False,
             transport=transport,
         )
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._gate = HostGate(settings.concurrency, settings.per_host_concurrency, self.state.clock)
+        self._robots_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -175,42 +146,117 @@ class Fetcher:
     async def __aexit__(self, *exc_info: object) -> None:
         await self._client.aclose()
 
-    async def fetch(self, candidate: Candidate) -> Page:
+    async def fetch(self, candidate: Candidate, validators: Validators | None = None) -> Page | NotModified:
         """The page at the candidate's URL, following redirects; raises FetchError."""
-        async with self._slots:
-            deadline = asyncio.get_running_loop().time() + self.settings.total_timeout_seconds
-            return await self._follow(candidate, deadline)
-
-    async def _follow(self, candidate: Candidate, deadline: float) -> Page:
         url, seen = candidate.url, {candidate.url}
+        headers = conditional_headers(validators)
         for _ in range(self.settings.max_redirects + 1):
-            await check_address(url, self.settings)
-            status, headers, body = await self._request(url, deadline)
-            location = headers.get("location")
-            if status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)
+            address = await check_address(url, self.settings)
+            delay = await self._obey_robots(url)
+            response = await self._send(url, address, delay, headers)
+            if response.status == 304 and headers:
+                return NotModified(candidate, "304")
+            location = response.headers.get("location")
+            if response.status in REDIRECTS and location:
+                url, headers = urljoin(url, location), {}
                 if url in seen:
                     raise FetchError(f"redirect loop at {url}", code="too_many_redirects")
                 seen.add(url)
                 continue
-            if status >= 300:
-                raise FetchError(f"{url} answered HTTP {status}", code="http_status",
-                                 transient=status == 429 or status >= 500)
-            content_type = sniff_content_type(body, headers.get("content-type"))
-            return Page(candidate.url, url, candidate.source, body, content_type, now_utc(),
-                        candidate.title_hint, candidate.published_hint)
+            if response.status >= 300:
+                raise FetchError(f"{url} answered HTTP {response.status}", code="http_status",
+                                 transient=is_retryable_status(response.status))
+            declared = response.headers.get("content-type")
+            return Page(candidate.url, url, candidate.source, response.body,
+                        sniff_content_type(response.body, declared), now_utc(),
+                        candidate.title_hint, candidate.published_hint, charset_of(declared))
         raise FetchError(f"more than {self.settings.max_redirects} redirects from {candidate.url}",
                          code="too_many_redirects")
 
-    async def _request(self, url: str, deadline: float) -> tuple[int, httpx.Headers, bytes]:
+    async def robots_rules(self, url: str) -> RobotsRules:
+        """The robots.txt rules of ``url``'s site, read once per site and kept in the state."""
+        origin = origin_of(url)
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:  # concurrent documents of one site wait for one read
+            rules = self.state.robots.get(origin, self.settings.robots_cache_seconds)
+            if rules is None:
+                rules = await self._read_robots(origin)
+                self.state.robots.put(rules)
+            return rules
+
+    async def _read_robots(self, origin: str) -> RobotsRules:
+        url = robots_url(origin)
+        try:
+            for _ in range(ROBOTS_REDIRECTS + 1):
+                address = await check_address(url, self.settings)
+                response = await self._send(url, address, self.settings.host_delay_seconds, {})
+                location = response.headers.get("location")
+                if response.status in REDIRECTS and location:
+                    url = urljoin(url, location)
+                    continue
+                if 200 <= response.status < 300:
+                    return parse_robots(origin, response.body)
+                return rules_for_status(origin, response.status)
+        except FetchError as exc:
+            return unreachable_rules(origin, exc.message)
+        return unreachable_rules(origin, f"more than {ROBOTS_REDIRECTS} redirects")
+
+    async def _obey_robots(self, url: str) -> float:
+        """Raise if robots.txt forbids ``url``; the delay between requests to its host otherwise."""
+        if not self.settings.obey_robots:
+            return self.settings.host_delay_seconds
+        rules = await self.robots_rules(url)
+        if not rules.allows(url, self.settings.user_agent):
+            raise FetchError(f"{url} is disallowed by {rules.origin}/robots.txt" +
+                             (f": {rules.reason}" if rules.reason else ""),
+                             code="robots_disallowed", transient=rules.disallow_all)
+        crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
+        if crawl_delay > self.settings.max_crawl_delay_seconds:
+            raise FetchError(f"{rules.origin}/robots.txt asks for Crawl-delay {crawl_delay:g} s, more than "
+                             f"http.max_crawl_delay_seconds={self.settings.max_crawl_delay_seconds:g}",
+                             code="crawl_delay_too_long")
+        return max(self.settings.host_delay_seconds, crawl_delay)
+
+    async def _send(self, url: str, address: str | None, delay: float, headers: dict[str, str]) -> _Response:
+        """One URL, retried while the failure is transient and retries are left."""
+        host = urlsplit(url).hostname or url
+        attempt = 0
+        while True:
+            try:
+                async with self._gate.slot(host, delay) as departure:
+                    response = await self._request(url, address, headers, departure)
+            except FetchError as exc:
+                if not exc.transient or attempt >= self.settings.max_retries:
+                    raise
+                wait = self._backoff(attempt)
+            else:
+                if not is_retryable_status(response.status) or attempt >= self.settings.max_retries:
+                    return response
+                asked = retry_after_seconds(response.headers.get("retry-after"))
+                if asked is not None and asked > self.settings.max_retry_after_seconds:
+                    return response  # the site asks for more patience than configured: a later run retries
+                wait = self._backoff(attempt) if asked is None else asked
+                self._gate.clock.push(host, time.monotonic() + wait)  # the whole host waits, not only this URL
+            await asyncio.sleep(wait)
+            attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.retry_backoff_seconds
+        return backoff_seconds(attempt, base, max(base, self.settings.max_retry_after_seconds))
+
+    async def _request(self, url: str, address: str | None, headers: dict[str, str],
+                       departure: Departure) -> _Response:
         started_at, clock = now_utc(), time.perf_counter()
         status: int | None = None
-        headers = httpx.Headers()
+        response_headers = httpx.Headers()
         body = bytearray()
         try:
-            async with asyncio.timeout_at(deadline):
-                response = await self._client.send(self._client.build_request("GET", url), stream=True)
-                status, headers = response.status_code, response.headers
+            async with asyncio.timeout(self.settings.total_timeout_seconds):
+                request = pin_request(self._client.build_request("GET", url, headers=headers), address)
+                hook = {"trace": _on_sent(departure)} if self._sees_the_wire else {DEPARTURE: departure}
+                request.extensions = {**request.extensions, **hook}
+                response = await self._client.send(request, stream=True)
+                status, response_headers = response.status_code, response.headers
                 try:
                     async for chunk in response.aiter_bytes():
                         body += chunk
@@ -220,30 +266,60 @@ class Fetcher:
                 finally:
                     await response.aclose()
         except FetchError as exc:
-            self._record(url, status, headers, len(body), started_at, clock, exc)
+            self._record(url, status, response_headers, body, started_at, clock, exc)
             raise
         except TimeoutError as exc:
             error = FetchError(f"{url} took longer than http.total_timeout_seconds="
                                f"{self.settings.total_timeout_seconds}", code="timeout", transient=True)
-            self._record(url, status, headers, len(body), started_at, clock, error)
+            self._record(url, status, response_headers, body, started_at, clock, error)
             raise error from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = translate_httpx_error(url, exc)
-            self._record(url, status, headers, len(body), started_at, clock, error)
+            self._record(url, status, response_headers, body, started_at, clock, error)
             raise error from exc
-        self._record(url, status, headers, len(body), started_at, clock, None)
+        self._record(url, status, response_headers, body, started_at, clock, None)
         assert status is not None  # set by the response whenever no exception was raised
-        return status, headers, bytes(body)
+        return _Response(status, response_headers, bytes(body))
 
-    def _record(self, url: str, status: int | None, headers: httpx.Headers, size: int,
+    def _record(self, url: str, status: int | None, headers: httpx.Headers, body: bytearray,
                 started_at: datetime, clock: float, error: FetchError | None) -> None:
+        complete = status == 200 and error is None
         self.records.append(FetchRecord(
             url=url, final_url=url if status is not None else None, status_code=status,
-            content_type=headers.get("content-type"), bytes_read=size, etag=headers.get("etag"),
+            content_type=headers.get("content-type"), bytes_read=len(body), etag=headers.get("etag"),
             last_modified=headers.get("last-modified"), started_at=started_at,
             elapsed_ms=(time.perf_counter() - clock) * 1000,
             error_type=error.code if error else None, error_message=error.message if error else None,
+            body_sha256=hashlib.sha256(body).hexdigest() if complete else None,
         ))
+
+
+class _MarkingTransport(httpx.AsyncBaseTransport):
+    """A transport given by the caller (tests, benchmarks): the request departs as it is handed over."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        departure = request.extensions.get(DEPARTURE)
+        if isinstance(departure, Departure):
+            departure.sent()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _on_sent(departure: Departure) -> Callable[[str, dict], Awaitable[None]]:
+    """An httpcore trace hook that marks the departure once the request headers are written.
+
+    After the write, not before: a pause of this process between the mark and the write could only
+    make the host see a longer gap, never a shorter one.
+    """
+    async def trace(event: str, _info: dict) -> None:
+        if event.endswith("send_request_headers.complete"):
+            departure.sent()
+    return trace
 
 
 def translate_httpx_error(url: str, exc: httpx.HTTPError | httpx.InvalidURL) -> FetchError:
@@ -261,43 +337,49 @@ def translate_httpx_error(url: str, exc: httpx.HTTPError | httpx.InvalidURL) -> 
     return FetchError(f"cannot fetch {url}: {exc or type(exc).__name__}", code="fetch", transient=True)
 
 
-async def _fetch_all(candidates: list[Candidate], settings: HttpSettings,
-                     transport: httpx.AsyncBaseTransport | None) -> FetchOutcome:
-    outcome = FetchOutcome()
-    async with Fetcher(settings, transport) as fetcher:
-        async def one(candidate: Candidate) -> Page | Rejection:
-            try:
-                if candidate.url.startswith("file:"):
-                    return read_local(candidate, settings.max_body_bytes)
-                return await fetcher.fetch(candidate)
-            except FetchError as exc:
-                return Rejection.from_error("fetch", candidate.url, candidate.source, exc)
+async def _fetch_one(fetcher: Fetcher, candidate: Candidate,
+                     validators: Validators | None) -> Page | NotModified | Rejection:
+    try:
+        if candidate.archive is not None:
+            return read_archive_record(candidate, fetcher.settings.max_body_bytes)
+        if candidate.url.startswith("file:"):
+            return read_local(candidate, fetcher.settings.max_body_bytes)
+        if unchanged_since_fetch(candidate, validators):
+            return NotModified(candidate, "lastmod")
+        return await fetcher.fetch(candidate, validators)
+    except FetchError as exc:
+        return Rejection.from_error("fetch", candidate.url, candidate.source, exc)
 
-        for result in await asyncio.gather(*(one(c) for c in candidates)):
-            (outcome.rejections if isinstance(result, Rejection) else outcome.pages).append(result)
+
+async def fetch_all(candidates: list[Candidate], settings: HttpSettings,
+                    transport: httpx.AsyncBaseTransport | None = None,
+                    validators: Mapping[str, Validators] | None = None,
+                    state: FetchState | None = None) -> FetchOutcome:
+    """Fetch or read every candidate concurrently, within the politeness limits."""
+    outcome = FetchOutcome()
+    known = validators or {}
+    async with Fetcher(settings, transport, state) as fetcher:
+        results = await asyncio.gather(*(_fetch_one(fetcher, c, known.get(c.url)) for c in candidates))
+        for result in results:
+            if isinstance(result, Rejection):
+                outcome.rejections.append(result)
+            elif isinstance(result, NotModified):
+                outcome.not_modified.append(result)
+            else:
+                outcome.pages.append(result)
         outcome.fetches.extend(fetcher.records)
     return outcome
 
 
 def fetch_pages(candidates: Iterable[Candidate], settings: HttpSettings,
-                transport: httpx.AsyncBaseTransport | None = None) -> FetchOutcome:
-    """Fetch or read every candidate, concurrently; failures become rejections."""
-    return asyncio.run(_fetch_all(list(candidates), settings, transport))
+                transport: httpx.AsyncBaseTransport | None = None, *,
+                validators: Mapping[str, Validators] | None = None,
+                state: FetchState | None = None) -> FetchOutcome:
+    """Fetch or read every candidate; failures become rejections, unchanged documents NotModified."""
+    return asyncio.run(fetch_all(list(candidates), settings, transport, validators, state))
 
 
-def require_html(pages: Iterable[Page]) -> tuple[list[Page], list[Rejection]]:
-    """Keep pages whose content can be extracted: HTML, or plain text from a local file."""
-    kept: list[Page] = []
-    rejected: list[Rejection] = []
-    for page in pages:
-        if is_html(page.content_type) or (page.content_type == "text/plain" and page.url.startswith("file:")):
-            kept.append(page)
-        else:
-            rejected.append(Rejection("fetch", page.url, page.source, "not_html",
-                                      f"{page.final_url} is {page.content_type or 'of unknown type'}, "
-                                      "not an HTML page; only HTML pages are extracted"))
-    return kept, rejected
-
-
-def gzip_bytes(content: bytes) -> bytes:
-    return gzip.compress(content, compresslevel=6)
+__all__ = ["FetchOutcome", "FetchState", "Fetcher", "NotModified", "check_address", "conditional_headers",
+           "fetch_all", "fetch_pages", "file_url", "gzip_bytes", "is_feed", "is_html", "local_path",
+           "media_type", "parse_http_url", "read_local", "require_html", "sniff_content_type",
+           "translate_httpx_error", "unchanged_since_fetch"]

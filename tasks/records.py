@@ -26,6 +26,26 @@ class Candidate:
     source: str
     title_hint: str | None = None
     published_hint: datetime | None = None
+    modified_hint: datetime | None = None  # a sitemap's lastmod: unchanged since our last fetch means skip
+    archive: ArchiveRef | None = None  # read from this WARC/ARC record instead of the network
+
+
+@dataclass(frozen=True)
+class ArchiveRef:
+    """Where a document lies in a WARC or ARC file: the file and the record's byte offset."""
+
+    path: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the warehouse knows of a URL's last successful fetch, for conditional requests."""
+
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    fetched_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,7 @@ class Page:
     fetched_at: datetime
     title_hint: str | None = None
     published_hint: datetime | None = None
+    charset: str | None = None  # as declared by the Content-Type header, which may be wrong
 
     @property
     def page_id(self) -> str:
@@ -63,6 +84,7 @@ class FetchRecord:
     elapsed_ms: float
     error_type: str | None = None
     error_message: str | None = None
+    body_sha256: str | None = None  # of a complete 200 body: tells an unchanged feed without validators
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,24 @@ class Enrichment:
     taxonomy_version: str
     salience: tuple[Salience, ...] = ()
     keyphrases: tuple[Keyphrase, ...] = ()
+
+
+@dataclass
+class Discovery:
+    """What discovery found: candidates to fetch, pages already fetched, and failures."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    fetches: list[FetchRecord] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # feeds and sitemaps not changed since the last run
+
+    def extend(self, other: Discovery) -> None:
+        self.candidates += other.candidates
+        self.pages += other.pages
+        self.fetches += other.fetches
+        self.rejections += other.rejections
+        self.unchanged += other.unchanged
 
 
 @dataclass

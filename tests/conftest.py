@@ -27,10 +27,15 @@ CORPUS = REPO / "flows" / "demo_corpus"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Default settings with a fresh warehouse under tmp_path and loopback fetching allowed."""
+    """Default settings with a fresh warehouse under tmp_path and loopback fetching allowed.
+
+    Politeness is off (no robots.txt, no delay between requests, no retries) so each test sees exactly
+    the requests it makes; tests of politeness turn it back on.
+    """
     return load_settings(warehouse={"path": tmp_path / "warehouse.duckdb"},
                          http={"allow_private_addresses": True, "timeout_seconds": 5.0,
-                               "total_timeout_seconds": 10.0})
+                               "total_timeout_seconds": 10.0, "obey_robots": False,
+                               "host_delay_seconds": 0.0, "max_retries": 0})
 
 
 @pytest.fixture(scope="session")

@@ -359,7 +359,8 @@ def test_redirect_to_private_address_is_blocked() -> None:
         return httpx.Response(302, headers={"Location": "http://127.0.0.1/admin"})
 
     public = "http://93.184.216.34/story"  # an IP literal: resolved without DNS, and the transport is mocked
-    outcome = fetch_pages([Candidate(public, "test")], HttpSettings(), transport=httpx.MockTransport(handler))
+    outcome = fetch_pages([Candidate(public, "test")], HttpSettings(obey_robots=False),
+                          transport=httpx.MockTransport(handler))
 
     assert seen == [public]
     assert [(r.error_type, r.url) for r in outcome.rejections] == [("blocked_address", public)]
@@ -623,7 +624,8 @@ def test_concurrency_setting_bounds_requests_in_flight() -> None:
         return httpx.Response(200, content=HTML, headers={"Content-Type": "text/html"})
 
     candidates = [Candidate(f"http://news.test/story/{i}", "test") for i in range(30)]
-    outcome = fetch_pages(candidates, HttpSettings(concurrency=4, allow_private_addresses=True),
+    unlimited_host = {"per_host_concurrency": 64, "host_delay_seconds": 0.0, "obey_robots": False, "max_retries": 0}
+    outcome = fetch_pages(candidates, HttpSettings(concurrency=4, allow_private_addresses=True, **unlimited_host),
                           transport=httpx.MockTransport(handler))
 
     assert peak == 4

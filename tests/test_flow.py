@@ -65,7 +65,7 @@ def test_feed_ingest_fills_the_warehouse(settings: Settings, site: str) -> None:
     summary = ingest_flow([SourceConfig(name="local", location=site, kind="auto")], settings)
     counts = vars(summary.counts)
     assert counts == {"discovered": 5, "fetched": 4, "extracted": 2, "duplicates": 0, "enriched": 2, "loaded": 2,
-                      "rejected": 3}
+                      "rejected": 3, "not_modified": 0}
     assert summary.rejections == {"fetch/http_status": 1, "fetch/not_html": 1, "extract/no_text": 1}
     assert rows(settings, "select count(*), count(distinct source_id) from articles") == [(2, 1)]
     assert rows(settings, "select count(*) from fetches") == [(6,)]  # the feed and its five links
@@ -88,7 +88,8 @@ def test_rerunning_adds_no_duplicate_rows(settings: Settings, site: str) -> None
     summary = ingest_flow(source, settings)
     after = {t: rows(settings, f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before
-    assert (summary.counts.duplicates, summary.counts.loaded) == (2, 0)
+    # the feed's body did not change, so its items are not read again (issue 3: unchanged feeds are skipped)
+    assert (summary.counts.discovered, summary.counts.not_modified, summary.counts.loaded) == (0, 1, 0)
     assert rows(settings, "select count(*) from runs") == [(2,)]
 
 

@@ -24,6 +24,7 @@ class RunCounts:
     enriched: int = 0
     loaded: int = 0
     rejected: int = 0
+    not_modified: int = 0  # unchanged since the last fetch (304, lastmod, same feed body): not rejections
 
     def add(self, other: RunCounts) -> None:
         for key, value in asdict(other).items():
@@ -59,7 +60,7 @@ def finish_run(conn: duckdb.DuckDBPyConnection, run_id: str, status: str, counts
     values = asdict(counts)
     conn.execute(
         "update runs set status = ?, discovered = ?, fetched = ?, extracted = ?, duplicates = ?, enriched = ?, "
-        "loaded = ?, rejected = ?, ended_at = ? where run_id = ?",
+        "loaded = ?, rejected = ?, not_modified = ?, ended_at = ? where run_id = ?",
         [status, *values.values(), datetime.now(UTC), run_id],
     )
 

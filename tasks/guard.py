@@ -1,0 +1,79 @@
+"""The guard against server-side request forgery: which addresses broadsheet may connect to.
+
+Only http(s) URLs are fetched. Unless ``http.allow_private_addresses`` is on, the host of every URL
+(every redirect hop, robots.txt included) is resolved first and refused if any of its addresses is
+loopback, private, link-local or otherwise not global. The request is then *pinned* to the address
+that was checked: the connection goes to that IP while the ``Host`` header and the TLS server name
+(SNI, and so certificate verification) keep the original host name. A second DNS answer (the DNS
+rebinding trick: public at check time, 127.0.0.1 at connect time) is therefore never used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+
+from broadsheet.config.errors import FetchError
+from broadsheet.config.settings import HttpSettings
+
+
+def parse_http_url(url: str) -> tuple[str, int]:
+    """Host and port of an http(s) URL; FetchError for any other scheme or a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(f"{url[:300]!r} is not a valid URL: {exc}", code="invalid_url") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"cannot fetch {url[:300]!r}: only http(s) URLs are fetched", code="unsupported_scheme")
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+async def check_address(url: str, settings: HttpSettings) -> str | None:
+    """The checked IP address to connect to for ``url``, or None when private addresses are allowed.
+
+    Raises FetchError for non-http(s) or malformed URLs, unresolvable hosts, and hosts that resolve
+    to a non-public address (unless allowed).
+    """
+    hostname, port = parse_http_url(url)
+    if settings.allow_private_addresses:
+        return None
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {hostname}: {exc}", code="connect_error", transient=True) from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address.is_global:
+            raise FetchError(
+                f"{hostname} resolves to non-public address {address}; set "
+                "http.allow_private_addresses = true to fetch from it",
+                code="blocked_address",
+            )
+    if not addresses:
+        raise FetchError(f"cannot resolve {hostname}: no addresses", code="connect_error", transient=True)
+    return str(addresses[0])
+
+
+def pin_request(request: httpx.Request, address: str | None) -> httpx.Request:
+    """``request`` sent to ``address`` instead of a fresh DNS answer; Host header and SNI unchanged."""
+    if address is None or request.url.host == address:
+        return request
+    hostname = request.url.host
+    request.url = request.url.copy_with(host=address)
+    request.extensions = {**request.extensions, "sni_hostname": hostname}
+    return request
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` is a well-formed http(s) URL."""
+    try:
+        parse_http_url(location)
+    except FetchError:
+        return False
+    return True

@@ -1,0 +1,48 @@
+"""What the warehouse remembers of earlier fetches, for conditional requests and unchanged sources.
+
+:func:`latest_validators` answers, per URL, with the ETag, Last-Modified and body hash of its latest
+complete 200 and the time it was last had. :func:`validator_lookup` wraps it for the fetch and discover
+tasks: a missing warehouse means nothing is known yet, and a warehouse locked by a load means this run
+fetches unconditionally rather than waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from broadsheet.config.errors import WarehouseError
+from broadsheet.tasks.records import Validators
+from broadsheet.warehouse.connection import connect
+
+QUERY = (Path(__file__).resolve().parent / "queries" / "latest_validators.sql").read_text(encoding="utf-8")
+
+
+def latest_validators(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, Validators]:
+    """Validators of the URLs the warehouse has fetched before; URLs it has not are absent."""
+    if not urls:
+        return {}
+    rows = conn.execute(QUERY, [urls]).fetchall()
+    return {url: Validators(etag, last_modified, body_sha256, fetched_at)
+            for url, etag, last_modified, body_sha256, fetched_at in rows}
+
+
+def read_validators(path: Path, urls: list[str]) -> dict[str, Validators]:
+    """:func:`latest_validators` from the warehouse file; empty when it does not exist or is locked."""
+    if not urls or not path.exists():
+        return {}
+    try:
+        conn = connect(path)
+    except WarehouseError:
+        return {}
+    try:
+        return latest_validators(conn, urls)
+    finally:
+        conn.close()
+
+
+def validator_lookup(path: Path) -> Callable[[list[str]], Mapping[str, Validators]]:
+    """A lookup of validators by URL in the warehouse at ``path``."""
+    return lambda urls: read_validators(path, urls)
