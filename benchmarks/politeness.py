@@ -54,7 +54,7 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("delay-bound (1 s / 10 per host)", concurrency=16, per_host=2, delay=0.1),
+    Scenario("delay-bound", concurrency=16, per_host=2, delay=0.1),
     Scenario("per-host-bound", concurrency=32, per_host=2, delay=0.0),
     Scenario("global-bound", concurrency=6, per_host=4, delay=0.0),
     Scenario("mixed", concurrency=8, per_host=3, delay=0.05),
