@@ -1,13 +1,15 @@
 """Named entities: spaCy finds the spans, the gazetteer and rules make them one entity per real thing.
 
 spaCy's small English pipeline runs with an entity ruler behind its NER that adds every country
-name and short form ("U.S.", "Britain"), in title case and in capitals, where the NER found nothing. Each span is then
-cleaned (:func:`normalize_name`: no honorific, leading article or possessive; abbreviation dots kept;
-a name cut at a hyphen completed), organisation names split at "and" are joined ("Social Democratic
-and Labour Party") and "Party of Canada" tails kept. :mod:`broadsheet.tasks.resolve` groups the spans
-of one article into entities. Across the warehouse an entity is keyed by its type and canonical key:
-a gazetteer id for places it knows ("U.S.", "US" and "United States" are one country, with ISO code
-and coordinates), else the name without case, accents and abbreviation dots.
+name and short form ("U.S.", "Britain"), in title case and in capitals, where the NER found nothing.
+Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
+abbreviation dots kept; a name cut at a hyphen completed; a span that ran on into "(", a score, a
+trailing number, lowercase words or a spaced dash is cut back), organisation names split at "and"
+are joined ("Social Democratic and Labour Party"), "Party of Canada" tails kept, and a dateline
+("TIRANA, Albania -") is a place. :mod:`broadsheet.tasks.resolve` groups the spans of one article
+into entities. Across the warehouse an entity is keyed by its type and canonical key: a gazetteer id
+for places it knows ("U.S.", "US" and "United States" are one country, with ISO code and
+coordinates), else the name without case, accents and abbreviation dots.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from broadsheet.tasks.resolve import Cluster, Span
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules2"
+RULES_VERSION = "rules3"
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -41,6 +43,11 @@ _POSSESSIVE = re.compile(r"\s?['’]s?$")
 _EDGE_PUNCTUATION = " \t\n,;:!?\"'“”‘’()[]{}<>«»-–—"
 _ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.)+$")  # "U.S.", "U.N.", "Jr." keeps its last dot
 _WORD_TAIL = re.compile("(?:[-\u2010]\\w+)*[-\u2010][A-Z]\\w*")
+_TRAILING_SCORE = re.compile(r"(?:\s+\d+[-:]\d+)+$")
+_TRAILING_LOWER = re.compile(r"(?:\s+[a-z][\w-]*)+$")
+_TRAILING_NUMBER = re.compile(r"(?:\s+[-+]?\d[\d.,:/-]*)+$")
+_DATELINE = re.compile(r"^([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?=,| \(| [-–—]| \d{4}-\d\d-\d\d)",
+                       re.MULTILINE)
 _ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
 _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
 
@@ -120,10 +127,24 @@ def _shouting_lines(text: str) -> list[tuple[int, int]]:
     return lines
 
 
+def _trim_tail(surface: str, label: EntityType) -> int:
+    """Where a name ends inside a span that ran on: before "(", scores ("2-0"), a person's or place's
+    trailing number ("Ratcliffe 63") or comma ("Oval, London" is two places)."""
+    cut = surface.find("(")
+    surface = surface[:cut] if cut > 0 else surface
+    if label != "organization":
+        surface = re.split(r"\s?,\s", surface, maxsplit=1)[0]
+    surface = surface.split(" - ", 1)[0]  # "Lithuania - Danius Gleveckas": a list, not one name
+    pattern = _TRAILING_SCORE if label == "organization" else _TRAILING_NUMBER
+    surface = _TRAILING_LOWER.sub("", pattern.sub("", surface))  # "Interfax news agency" is "Interfax"
+    return len(surface.rstrip())
+
+
 def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool,
               shouting: list[tuple[int, int]]) -> Span | None:
     """A cleaned span of ``text[start:end]``, or None when nothing name-like is left."""
     end = _extend_org(text, label, _complete_word(text, end))
+    end = start + _trim_tail(text[start:end], label)
     surface = text[start:end]
     name = normalize_name(surface)
     if not name or not any(ch.isalpha() for ch in name) or name.islower():
@@ -163,6 +184,21 @@ def spans_of(doc: Any, text: str, in_title: bool) -> list[Span]:
     return _join_and(spans, text, shouting)
 
 
+def dateline_spans(text: str, spans: list[Span]) -> list[Span]:
+    """A news dateline ("TIRANA, Albania -", "BELGRADE 1996-08-22") names the place the story is from."""
+    added = []
+    for match in _DATELINE.finditer(text):
+        start, end = match.span(1)
+        if lookup_place(match.group(1)) is None:
+            continue
+        same = [s for s in spans if s.start < end and start < s.end]
+        if not same:
+            added.append(Span(match.group(1), entity_key(match.group(1)), "place", start, end, False, match.group(1)))
+        elif len(same) == 1 and (same[0].start, same[0].end) == (start, end):
+            same[0].label, same[0].shouting = "place", False
+    return spans + added
+
+
 def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, str]]:
     """Spans for defined acronyms and their expansions the tagger missed; acronym key → expansion key."""
     acronyms: dict[str, str] = {}
@@ -183,7 +219,7 @@ def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, s
 
 def resolve_article(text: str, title: str, body_doc: Any, title_doc: Any) -> list[Cluster]:
     """The entities of one article (see :mod:`broadsheet.tasks.resolve` for the rules)."""
-    body, acronyms = acronym_spans(text, spans_of(body_doc, text, False))
+    body, acronyms = acronym_spans(text, dateline_spans(text, spans_of(body_doc, text, False)))
     clusters = resolve.cluster_spans(body, spans_of(title_doc, title, True), acronyms)
     for cluster in clusters:
         expansions = [s.name for s in cluster.spans if s.key in acronyms.values()]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-GAZETTEER_VERSION = "geo1"
+GAZETTEER_VERSION = "geo2"
 PlaceKind = Literal["country", "state", "city"]
 
 # Short and historic forms newspapers use, beside ISO names; keys are ISO 3166-1 alpha-2 codes.
@@ -29,6 +29,9 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "PS": ("Palestine",), "VA": ("Vatican",), "MK": ("Macedonia",), "FM": ("Micronesia",),
     "BN": ("Brunei",), "SZ": ("Swaziland",), "MM": ("Burma",), "TR": ("Turkey",),
 }
+# The United Kingdom's constituent countries: places of their own (code GB), not aliases of the UK.
+NATIONS = {"GB-ENG": ("England", "London"), "GB-SCT": ("Scotland", "Edinburgh"), "GB-WLS": ("Wales", "Cardiff"),
+           "GB-NIR": ("Northern Ireland", "Belfast")}
 # Country names that are as often people, teams or words as the country: never looked up alone.
 AMBIGUOUS = {"chad", "jordan", "georgia", "niger", "china", "guinea", "turkey", "japan", "america"}
 AMBIGUOUS_CITIES = {"of", "university", "mobile", "bath", "reading", "split", "nice", "victoria", "florence",
@@ -97,6 +100,10 @@ def _countries() -> dict[str, Place]:
                  *COUNTRY_ALIASES.get(code, ())}
         for alias in names:
             found.setdefault(place_key(alias), place)
+    cities = _cities()
+    for code, (name, capital) in NATIONS.items():
+        point = cities[place_key(capital)]
+        found[place_key(name)] = Place(f"country:{code}", name, "country", "GB", point.latitude, point.longitude, 0)
     return found
 
 
@@ -138,4 +145,5 @@ def country_names() -> list[str]:
     for country in pycountry.countries:
         names.update({country.name, getattr(country, "common_name", country.name)})
         names.update(COUNTRY_ALIASES.get(country.alpha_2, ()))
+    names.update(name for name, _ in NATIONS.values())
     return sorted(n for n in names if "," not in n and place_key(n) not in AMBIGUOUS and not n.startswith("the "))

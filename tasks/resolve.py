@@ -69,26 +69,31 @@ class Cluster:
 
     def entity_type(self) -> EntityType:
         """The type with most weighted votes; ties go to the earlier type of TYPE_PREFERENCE."""
+        name = self.name()
+        if is_country(name) and not any(span.honorific for span in self.spans):
+            return "place"  # a country named in the text is the place, whatever the tagger said
+        votes = self._votes(name)
+        if not votes:  # only headline or shouting mentions: trust the gazetteer, then the tagger
+            return "place" if lookup_place(name) is not None else self.spans[0].label
+        best = max(votes.values())
+        return next(t for t in TYPE_PREFERENCE if votes.get(t) == best)
+
+    def _votes(self, name: str) -> dict[EntityType, float]:
         votes: dict[EntityType, float] = defaultdict(float)
         for span in self.spans:
             if span.votes:
                 votes[span.label] += LABEL_WEIGHTS[span.label]
             if span.honorific:
                 votes["person"] += STRONG
-        votes["person"] += LABEL_WEIGHTS["person"] * self.surname_links
-        name = self.name()
+        if self.surname_links:
+            votes["person"] += LABEL_WEIGHTS["person"] * self.surname_links
         if name.split()[-1].casefold() in ORG_WORDS:
             votes["organization"] += STRONG
         if self.acronym_of is not None:
             votes["organization"] += 1.0
-        if is_country(name):
-            votes["place"] += STRONG
-        elif _ACRONYM_NAME.match(name) and lookup_place(name) is None:
+        if _ACRONYM_NAME.match(name) and lookup_place(name) is None:
             votes["organization"] += STRONG  # "IRGC", "NATO": an unknown acronym is not a place
-        if not votes:  # only headline or shouting mentions: trust the gazetteer, then the tagger
-            return "place" if lookup_place(name) is not None else self.spans[0].label
-        best = max(votes.values())
-        return next(t for t in TYPE_PREFERENCE if votes.get(t) == best)
+        return votes
 
     def name(self) -> str:
         """The longest name (in words) of the entity, the most frequent of those."""

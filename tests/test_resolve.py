@@ -154,3 +154,19 @@ def test_sample_article_resolution(sample: Enrichment) -> None:
     assert "Blunt" in surfaces["Roy Blunt"] and "Rajavi" in surfaces["Maryam Rajavi"]
     assert by_name["Majid Takht-e-Ravanchi"].entity_type == "person"
     assert "Majid Takht" not in by_name
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Police said on Monday that Interfax news agency had reported the raid.", "Interfax"),
+    ("Lithuania beat Romania 2-0 on Friday in Vilnius.", "Lithuania"),
+    ("J. Ratcliffe 63 and the others were out before lunch.", "J. Ratcliffe"),
+])
+def test_spans_that_run_on_are_cut_back(settings: Settings, text: str, name: str) -> None:
+    found = entities_of(settings, text)
+    assert name in found
+    assert not any(other.startswith(name) and other != name for other in found)
+
+
+def test_datelines_are_places(settings: Settings) -> None:
+    found = entities_of(settings, "BELGRADE 1996-08-22\nThe government said talks would resume next week.")
+    assert found["Belgrade"] == ("place", ["BELGRADE"])  # the gazetteer's name, the text's surface
