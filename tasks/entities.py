@@ -5,8 +5,9 @@ name and short form ("U.S.", "Britain"), in title case and in capitals, where th
 Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
 abbreviation dots kept; a name cut at a hyphen completed; a span that ran on into "(", a score, a
 trailing number, lowercase words or a spaced dash is cut back), organisation names split at "and"
-are joined ("Social Democratic and Labour Party"), "Party of Canada" tails kept, and a dateline
-("TIRANA, Albania -") is a place. :mod:`broadsheet.tasks.resolve` groups the spans of one article
+are joined ("Social Democratic and Labour Party"), "Party of Canada" tails kept, a dateline
+("TIRANA, Albania -") is a place and a place's name opening a line of standings ("Chicago 72 58")
+is a team, an organisation. :mod:`broadsheet.tasks.resolve` groups the spans of one article
 into entities. Across the warehouse an entity is keyed by its type and canonical key: a gazetteer id
 for places it knows ("U.S.", "US" and "United States" are one country, with ISO code and
 coordinates), else the name without case, accents and abbreviation dots.
@@ -31,7 +32,7 @@ from broadsheet.tasks.resolve import Cluster, Span
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules3"
+RULES_VERSION = "rules4"
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -48,6 +49,7 @@ _TRAILING_LOWER = re.compile(r"(?:\s+[a-z][\w-]*)+$")
 _TRAILING_NUMBER = re.compile(r"(?:\s+[-+]?\d[\d.,:/-]*)+$")
 _DATELINE = re.compile(r"^([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?=,| \(| [-–—]| \d{4}-\d\d-\d\d)",
                        re.MULTILINE)
+_STANDINGS = re.compile(r"^([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,3})(?= \d+ \d+)", re.MULTILINE)
 _ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
 _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
 
@@ -184,19 +186,27 @@ def spans_of(doc: Any, text: str, in_title: bool) -> list[Span]:
     return _join_and(spans, text, shouting)
 
 
-def dateline_spans(text: str, spans: list[Span]) -> list[Span]:
-    """A news dateline ("TIRANA, Albania -", "BELGRADE 1996-08-22") names the place the story is from."""
+def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
+                         label: EntityType) -> list[Span]:
+    """A place named where ``pattern`` matches at a line start becomes (or relabels) a ``label`` span."""
     added = []
-    for match in _DATELINE.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span(1)
         if lookup_place(match.group(1)) is None:
             continue
         same = [s for s in spans if s.start < end and start < s.end]
         if not same:
-            added.append(Span(match.group(1), entity_key(match.group(1)), "place", start, end, False, match.group(1)))
+            added.append(Span(match.group(1), entity_key(match.group(1)), label, start, end, False, match.group(1)))
         elif len(same) == 1 and (same[0].start, same[0].end) == (start, end):
-            same[0].label, same[0].shouting = "place", False
+            same[0].label, same[0].shouting = label, False
     return spans + added
+
+
+def dateline_spans(text: str, spans: list[Span]) -> list[Span]:
+    """A news dateline ("TIRANA, Albania -", "BELGRADE 1996-08-22") names the place the story is from;
+    a line of standings in capitals ("NEW YORK 72 58 .554") names a team, an organisation."""
+    spans = _place_at_line_start(text, spans, _DATELINE, "place")
+    return _place_at_line_start(text, spans, _STANDINGS, "organization")
 
 
 def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, str]]:

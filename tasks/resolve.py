@@ -28,6 +28,9 @@ from broadsheet.tasks.records import EntityType
 TYPE_PREFERENCE: tuple[EntityType, ...] = ("person", "organization", "place")
 # The small English model's PERSON label is far more precise than its ORG label (CoNLL dev).
 LABEL_WEIGHTS: dict[str, float] = {"person": 1.5, "organization": 1.0, "place": 1.0}
+# ...but not for a lone word: a one-word PERSON span not linked to a full name is as often a team,
+# a company or a town ("Surrey", "Magna"), so it counts less than the other labels of the same name.
+LONE_PERSON_WEIGHT = 0.6
 STRONG = 3.0
 ORG_WORDS = frozenset((
     "inc", "inc.", "corp", "corp.", "corporation", "ltd", "ltd.", "llc", "plc", "co", "co.", "company",
@@ -82,7 +85,8 @@ class Cluster:
         votes: dict[EntityType, float] = defaultdict(float)
         for span in self.spans:
             if span.votes:
-                votes[span.label] += LABEL_WEIGHTS[span.label]
+                lone_person = span.label == "person" and " " not in span.key
+                votes[span.label] += LONE_PERSON_WEIGHT if lone_person else LABEL_WEIGHTS[span.label]
             if span.honorific:
                 votes["person"] += STRONG
         if self.surname_links:

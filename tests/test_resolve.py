@@ -170,3 +170,12 @@ def test_spans_that_run_on_are_cut_back(settings: Settings, text: str, name: str
 def test_datelines_are_places(settings: Settings) -> None:
     found = entities_of(settings, "BELGRADE 1996-08-22\nThe government said talks would resume next week.")
     assert found["Belgrade"] == ("place", ["BELGRADE"])  # the gazetteer's name, the text's surface
+
+
+def test_places_heading_standings_are_teams(settings: Settings) -> None:
+    text = ("Results of Major League games on Tuesday.\nNEW YORK 72 58 .554 -\nBoston 69 61 .531 3\n"
+            "New York is the only team above .550 this season.")
+    found = entities_of(settings, text)
+    [new_york] = [kind for kind, surfaces in found.values() if "NEW YORK" in surfaces]
+    assert new_york == "organization"  # one entity, one type: the team, in standings and prose alike
+    assert found["Boston"][0] == "organization"
