@@ -38,6 +38,9 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         try:
             migrate(conn)
             create_views(conn)
+            # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
+            # process killed before the next checkpoint would leave a file that no longer opens.
+            conn.execute("checkpoint")
         except BaseException:
             conn.close()
             raise

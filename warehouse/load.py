@@ -11,6 +11,7 @@ batch or the same articles twice adds nothing.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import os
 import shutil
@@ -25,6 +26,7 @@ import orjson
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.tasks.records import Batch
+from broadsheet.warehouse.quarantine import quarantine_batch
 
 # Columns of each staged table, in insert order, with the JSON type DuckDB reads them as.
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -70,6 +72,7 @@ class LoadResult:
     batches: int
     articles: int
     pending: int = 0  # staged batches left for a later run (the warehouse was locked)
+    quarantined: int = 0  # staged batches that could not be loaded, moved aside (see warehouse/quarantine.py)
 
 
 def staging_dir(warehouse_path: Path) -> Path:
@@ -169,6 +172,8 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
         manifest = orjson.loads((path / MANIFEST).read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise WarehouseError(f"staged batch {path} has no readable manifest: {exc}", code="corrupt_stage") from exc
+    if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("batch_id", "run_id")):
+        raise WarehouseError(f"staged batch {path} has a manifest without batch_id and run_id", code="corrupt_stage")
     batch_id = manifest["batch_id"]
     conn.execute("begin transaction")
     try:
@@ -185,9 +190,23 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
                      [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
         conn.execute("commit")
     except duckdb.Error as exc:
-        conn.execute("rollback")
-        raise WarehouseError(f"loading staged batch {path.name} failed: {exc}", code="load") from exc
+        with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
+            conn.execute("rollback")
+        raise _load_error(path, exc) from exc
     return new_articles
+
+
+# Errors that say the staged rows themselves are bad, not the warehouse: the batch is quarantined.
+_CORRUPT_ROWS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.ConstraintException)
+
+
+def _load_error(path: Path, exc: duckdb.Error) -> WarehouseError:
+    if isinstance(exc, _CORRUPT_ROWS):
+        return WarehouseError(f"staged batch {path.name} holds rows the warehouse refuses: {exc}",
+                              code="corrupt_stage")
+    # An I/O error or a failed commit (a full disk) may pass: the batch stays staged for the next run.
+    return WarehouseError(f"loading staged batch {path.name} failed: {exc}", code="load",
+                          transient=isinstance(exc, (duckdb.IOException, duckdb.TransactionException)))
 
 
 def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
@@ -211,10 +230,20 @@ def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
-    """Load every staged batch in ``folder``, oldest first, deleting each once it is committed."""
-    batches = articles = 0
+    """Load every staged batch in ``folder``, oldest first, deleting each once it is committed.
+
+    A batch that cannot be loaded (``corrupt_stage``) is quarantined and the others still load.
+    """
+    batches = articles = quarantined = 0
     for path in staged_batches(folder):
-        articles += load_staged_batch(conn, path)
+        try:
+            articles += load_staged_batch(conn, path)
+        except WarehouseError as exc:
+            if exc.code != "corrupt_stage":
+                raise
+            quarantine_batch(conn, path, exc)
+            quarantined += 1
+            continue
         batches += 1
         shutil.rmtree(path, ignore_errors=True)
-    return LoadResult(batches, articles)
+    return LoadResult(batches, articles, quarantined=quarantined)

@@ -1,7 +1,9 @@
 """What the warehouse remembers of earlier fetches, for conditional requests and unchanged sources.
 
 :func:`latest_validators` answers, per URL, with the ETag, Last-Modified and body hash of its latest
-complete 200 and the time it was last had. :func:`validator_lookup` wraps it for the fetch and discover
+complete 200 and the time it was last had, counting only runs that completed: a run killed after it
+loaded a feed's fetch but before it processed the feed's items must not make the next run skip the
+feed as unchanged (its items would be lost). :func:`validator_lookup` wraps it for the fetch and discover
 tasks: a missing warehouse means nothing is known yet, and a warehouse locked by a load means this run
 fetches unconditionally rather than waiting.
 """
