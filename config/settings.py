@@ -110,6 +110,10 @@ class EntitySettings(_Section):
     max_chars: int = Field(
         100_000, ge=1_000, le=1_000_000, description="Characters of an article's text tagged at most."
     )
+    aliases_file: Path | None = Field(
+        None, description="TOML of alias corrections ([[aliases]] alias, name, entity_type) that undo a "
+        "wrong merge; empty means none. Run `broadsheet reenrich` after editing it.",
+    )
 
 
 class TopicSettings(_Section):

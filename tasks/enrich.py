@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import entities, topics
 from broadsheet.tasks.records import Article, Enrichment
@@ -26,7 +27,8 @@ class Enrichers:
 
 def current_enrichers(settings: Settings) -> Enrichers:
     taxonomy = topics.taxonomy_for(settings.topics)
-    return Enrichers(entities.enricher_name(settings.entities.model),
+    aliases = load_alias_corrections(settings.entities.aliases_file)
+    return Enrichers(entities.enricher_name(settings.entities.model, aliases.version),
                      topics.enricher_name(settings.topics, taxonomy), taxonomy.version)
 
 

@@ -21,6 +21,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from broadsheet.config.entity_aliases import AliasCorrection, load_alias_corrections
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import EntitySettings
 from broadsheet.tasks import resolve
@@ -79,9 +80,11 @@ def raw_pipeline(model: str) -> Any:
     return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
 
 
-def enricher_name(model: str) -> str:
+def enricher_name(model: str, aliases_version: str = "") -> str:
+    """Model, rules and gazetteer versions, and the alias corrections' version when there are any."""
     meta = load_pipeline(model).meta
-    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}+{GAZETTEER_VERSION}"
+    corrections = f"+aliases:{aliases_version}" if aliases_version else ""
+    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}+{GAZETTEER_VERSION}{corrections}"
 
 
 def normalize_name(surface: str) -> str:
@@ -240,8 +243,21 @@ def resolve_article(text: str, title: str, body_doc: Any, title_doc: Any) -> lis
     return clusters
 
 
-def to_entity(cluster: Cluster) -> Entity:
-    """The warehouse entity of a cluster: gazetteer places keyed by their gazetteer id."""
+Corrections = dict[str, AliasCorrection]  # alias key → correction (see config/entity_aliases.py)
+
+
+def corrections_by_key(settings: EntitySettings) -> Corrections:
+    return {entity_key(c.alias): c for c in load_alias_corrections(settings.aliases_file).corrections}
+
+
+def to_entity(cluster: Cluster, corrections: Corrections | None = None) -> Entity:
+    """The warehouse entity of a cluster: an analyst's alias correction first, then gazetteer places
+    keyed by their gazetteer id, then the name."""
+    fixed = next((corrections[k] for k in cluster.name_keys() if corrections and k in corrections), None)
+    if fixed is not None:
+        key = entity_key(fixed.name)
+        return Entity(entity_id(fixed.entity_type, key), fixed.name, fixed.entity_type, key, fixed.country_code,
+                      fixed.latitude, fixed.longitude)
     name, entity_type = cluster.name(), cluster.entity_type()
     place = lookup_place(name) if entity_type == "place" else None
     if place is None:
@@ -261,13 +277,14 @@ def salience(entity: Entity, spans: list[Span], lead_end: int) -> Salience:
     return Salience(entity.entity_id, len(body), in_title, in_lead, first, round(score, 4))
 
 
-def to_records(clusters: list[Cluster], text: str,
+def to_records(clusters: list[Cluster], text: str, corrections: Corrections | None = None,
                ) -> tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Salience, ...]]:
     entities: dict[str, Entity] = {}
     spans_by_entity: dict[str, list[Span]] = {}
     mentions: list[Mention] = []
     for cluster in clusters:
-        entity = entities.setdefault(to_entity(cluster).entity_id, to_entity(cluster))
+        found = to_entity(cluster, corrections)
+        entity = entities.setdefault(found.entity_id, found)
         spans_by_entity.setdefault(entity.entity_id, []).extend(cluster.spans)
         mentions += [Mention(entity.entity_id, s.name, s.start, s.end, s.in_title) for s in cluster.spans]
     unique = {(m.start_char, m.end_char, m.in_title): m for m in mentions}
@@ -289,7 +306,8 @@ def analyse_articles(articles: list[Article], settings: EntitySettings, keyphras
     titles = [article.title or "" for article in articles]
     body_docs = nlp.pipe(texts, batch_size=32)
     title_docs = nlp.pipe(titles, batch_size=64)
-    return [(to_records(resolve_article(text, title, body_doc, title_doc), text),
+    corrections = corrections_by_key(settings)
+    return [(to_records(resolve_article(text, title, body_doc, title_doc), text, corrections),
              extract_keyphrases(body_doc, title, keyphrase_count) if keyphrase_count else ())
             for text, title, body_doc, title_doc in zip(texts, titles, body_docs, title_docs, strict=True)]
 

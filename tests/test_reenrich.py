@@ -67,3 +67,17 @@ def test_reenrich_redoes_only_stale_articles_without_duplicates(loaded: Settings
     assert rows(changed, "select count(*) from mentions") == before
     assert rows(changed, "select count(*) from articles") == [(2,)]
     assert reenrich_flow(changed).stale == 0
+
+
+def test_an_alias_correction_undoes_a_merge_on_reenrich(loaded: Settings, tmp_path: Path) -> None:
+    assert rows(loaded, "select entity_type, country_code from entities where name = 'Lisbon'") == [("place", "PT")]
+    corrections = tmp_path / "aliases.toml"
+    corrections.write_text('[[aliases]]\nalias = "LISBON"\nname = "Lisbon City Council"\n'
+                           'entity_type = "organization"\n', encoding="utf-8")
+    fixed = loaded.model_copy(update={"entities": loaded.entities.model_copy(update={"aliases_file": corrections})})
+    assert reenrich_flow(fixed).stale == 2
+    moved = rows(fixed, "select e.entity_type, count(*) from mentions m join entities e using (entity_id) "
+                        "where m.surface = 'Lisbon' group by all")
+    assert moved == [("organization", 2)]  # in the title and in the text
+    evidence = rows(fixed, "select alias, mentions from entity_alias_evidence where name = 'Lisbon City Council'")
+    assert evidence == [("Lisbon", 2)]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from broadsheet.config.entity_aliases import load_alias_corrections
+from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich import enrich_articles
@@ -179,3 +182,28 @@ def test_places_heading_standings_are_teams(settings: Settings) -> None:
     [new_york] = [kind for kind, surfaces in found.values() if "NEW YORK" in surfaces]
     assert new_york == "organization"  # one entity, one type: the team, in standings and prose alike
     assert found["Boston"][0] == "organization"
+
+
+def test_alias_corrections_load_and_reject_bad_entries(tmp_path: Path) -> None:
+    good = tmp_path / "aliases.toml"
+    good.write_text('[[aliases]]\nalias = "Georgia"\nname = "Georgia (U.S. state)"\nentity_type = "place"\n'
+                    'country_code = "US"\n', encoding="utf-8")
+    loaded = load_alias_corrections(good)
+    assert [c.name for c in loaded.corrections] == ["Georgia (U.S. state)"] and len(loaded.version) == 8
+    assert load_alias_corrections(None).version == ""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[aliases]]\nalias = "Georgia"\nname = "Georgia"\nentity_type = "state"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"invalid \[\[aliases\]\] entry"):
+        load_alias_corrections(bad)
+    with pytest.raises(ConfigError, match=r"cannot read entities\.aliases_file"):
+        load_alias_corrections(tmp_path / "missing.toml")
+
+
+def test_alias_corrections_decide_the_entity(settings: Settings, tmp_path: Path) -> None:
+    corrections = tmp_path / "aliases.toml"
+    corrections.write_text('[[aliases]]\nalias = "Georgia"\nname = "Georgia (U.S. state)"\nentity_type = "place"\n'
+                           'country_code = "US"\n', encoding="utf-8")
+    fixed = settings.entities.model_copy(update={"aliases_file": corrections})
+    [(found, _, _)] = tag_entities([article("Voters in Georgia went to the polls on Tuesday in Atlanta.")], fixed)
+    georgia = next(e for e in found if e.name.startswith("Georgia"))
+    assert (georgia.name, georgia.entity_type, georgia.country_code) == ("Georgia (U.S. state)", "place", "US")
