@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     require_folder(args.bbc, "BBC News")
     rows = []
+    load_before = os.getloadavg()[0]
     for cores in (int(c) for c in args.cores.split(",")):
         pinned = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:cores])
         done = subprocess.run(["taskset", "-c", pinned, sys.executable, __file__, "--child", "--bbc", str(args.bbc),
@@ -71,7 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     if not args.no_record:
         append_section("Enrichment throughput (benchmarks/enrich_speed.py)",
-                       {"batch size": str(args.batch_size), "input": "BBC News articles, title + body"}, table,
+                       {"batch size": str(args.batch_size), "input": "BBC News articles, title + body",
+                        "load average (1 min) before / after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"},
+                       table,
                        *([args.results] if args.results else []))
 
 
