@@ -81,3 +81,9 @@ def test_an_alias_correction_undoes_a_merge_on_reenrich(loaded: Settings, tmp_pa
     assert moved == [("organization", 2)]  # in the title and in the text
     evidence = rows(fixed, "select alias, mentions from entity_alias_evidence where name = 'Lisbon City Council'")
     assert evidence == [("Lisbon", 2)]
+
+
+def test_place_mentions_view_maps_places(loaded: Settings) -> None:
+    places = rows(loaded, "select name, country_code, latitude is not null, articles from place_mentions "
+                          "where name in ('Lisbon', 'Portugal') order by name")
+    assert places == [("Lisbon", "PT", True, 1), ("Portugal", "PT", True, 1)]
