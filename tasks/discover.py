@@ -172,10 +172,16 @@ def discover_folder(folder: Path, source: str) -> Discovery:
     """Every document and WARC/ARC file under ``folder``, in path order; other files are rejected by name.
 
     Hidden files and folders (a name starting with ".") are skipped, as editors and VCS keep them.
+    Symbolic links to folders are not followed; a link to a file outside ``folder`` is rejected
+    (``outside_folder``), and so is a broken link (``unreadable_file``).
     """
     found = Discovery()
     visible = (p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    for path in sorted(p for p in visible if p.is_file()):
+    for path in sorted(p for p in visible if p.is_file() or (p.is_symlink() and not p.is_dir())):
+        escape = _escaping_link(path, folder, source)
+        if escape is not None:
+            found.rejections.append(escape)
+            continue
         name = path.name.lower()
         if name.endswith(DOCUMENT_SUFFIXES):
             found.candidates.append(Candidate(file_url(path), source))
@@ -187,6 +193,21 @@ def discover_folder(folder: Path, source: str) -> Discovery:
                 "discover", file_url(path), source, "unsupported_file",
                 f"{path.name} is not a document broadsheet reads (.html, .htm, .html.gz, .txt, .warc, .arc)"))
     return found
+
+
+def _escaping_link(path: Path, folder: Path, source: str) -> Rejection | None:
+    """Why the symbolic link ``path`` in ``folder`` is not read (broken, or out of the folder), if it is one."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if not target.exists():
+        return Rejection("discover", path.absolute().as_uri(), source, "unreadable_file",
+                         f"{path} is a broken symbolic link (to {target}); remove it or restore its target")
+    if not target.is_relative_to(folder.resolve()):
+        return Rejection("discover", path.absolute().as_uri(), source, "outside_folder",
+                         f"{path} links to {target}, outside the folder {folder}; only files under the folder "
+                         "are read: copy the file in, or ingest its own folder")
+    return None
 
 
 def _url_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -24,6 +24,7 @@ from broadsheet.tasks.records import Candidate, Discovery, Page, Rejection
 from broadsheet.tasks.safexml import entity_problem, strip_leading
 
 _TAG = re.compile(r"<[^>]*>")
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # an earlier date in a feed or sitemap is junk, not a hint
 
 
 def _bad_feed(page: Page, reason: object) -> Discovery:
@@ -43,7 +44,8 @@ def parse_feed_page(page: Page) -> Discovery:
     problem = entity_problem(page.content)
     if problem:
         return _bad_feed(page, problem)
-    parsed = feedparser.parse(strip_leading(page.content), response_headers={"content-location": page.final_url})
+    headers = {"content-location": page.final_url, "content-type": page.content_type or "application/xml"}
+    parsed = feedparser.parse(strip_leading(page.content), response_headers=headers)
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         return _bad_feed(page, getattr(parsed, "bozo_exception", None) or "no RSS, Atom or RDF root element")
     found = Discovery()
@@ -79,10 +81,15 @@ def _entry_date(entry: Any) -> datetime | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+                return plausible(datetime.fromtimestamp(calendar.timegm(value), UTC))
             except (ValueError, OverflowError, OSError):  # outside the calendar: keep the item, drop the date
                 return None
     return None
+
+
+def plausible(value: datetime | None) -> datetime | None:
+    """``value`` unless it is before 1900: feedparser reads junk such as "1772532000" as 1 Nov 1772."""
+    return value if value is not None and value >= EARLIEST else None
 
 
 def plain_text(value: object) -> str | None:
@@ -116,6 +123,6 @@ def iso_date(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return plausible(parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     except (ValueError, OverflowError):
         return None

@@ -2,7 +2,7 @@
 
 Only http(s) URLs are fetched. Unless ``http.allow_private_addresses`` is on, the host of every URL
 (every redirect hop, robots.txt included) is resolved first and refused if any of its addresses is
-loopback, private, link-local or otherwise not global. The request is then *pinned* to the address
+loopback, private, link-local, multicast or otherwise not global. The request is then *pinned* to the address
 that was checked: the connection goes to that IP while the ``Host`` header and the TLS server name
 (SNI, and so certificate verification) keep the original host name. A second DNS answer (the DNS
 rebinding trick: public at check time, 127.0.0.1 at connect time) is therefore never used.
@@ -49,7 +49,7 @@ async def check_address(url: str, settings: HttpSettings) -> str | None:
         raise FetchError(f"cannot resolve {hostname}: {exc}", code="connect_error", transient=True) from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
-        if not address.is_global:
+        if not address.is_global or address.is_multicast:  # 224.0.0.0/4 counts as global, but is no web server
             raise FetchError(
                 f"{hostname} resolves to non-public address {address}; set "
                 "http.allow_private_addresses = true to fetch from it",

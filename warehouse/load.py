@@ -124,7 +124,7 @@ def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
         partial.mkdir(parents=True)
         for table, rows in _rows(batch, run_id).items():
             columns = [name for name, _ in TABLES[table]]
-            lines = [orjson.dumps(dict(zip(columns, row, strict=True))) for row in rows]
+            lines = [_json_line(dict(zip(columns, row, strict=True))) for row in rows]
             if lines:
                 (partial / f"{table}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
         manifest = {"batch_id": batch_id, "run_id": run_id, "articles": len(batch.articles),
@@ -138,6 +138,22 @@ def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
         raise WarehouseError(f"cannot stage a batch in {folder}: {exc.strerror or exc}", code="staging",
                              transient=True) from exc
     return final
+
+
+def _json_line(row: dict) -> bytes:
+    """One staged row; lone surrogates (a JSON feed's "\\ud800" escape) become U+FFFD, as JSON cannot hold them."""
+    try:
+        return orjson.dumps(row)
+    except orjson.JSONEncodeError:
+        return orjson.dumps({key: _without_surrogates(value) for key, value in row.items()})
+
+
+def _without_surrogates(value: object) -> object:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    return value
 
 
 def _fsync_dir(path: Path) -> None:
