@@ -33,13 +33,16 @@ from broadsheet.tasks.resolve import Cluster, Span
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules4"
+RULES_VERSION = "rules5"
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
     r"rev|father|sheikh|king|queen|prince|princess|mayor|chancellor|lord|lady|ayatollah)\.?\s+)+",
     re.IGNORECASE,
 )
+# Institutions named by a common noun alone: which senate or parliament is unknown, so no entity.
+GENERIC_NAMES = frozenset({"senate", "parliament", "house", "state", "congress", "government", "cabinet",
+                           "assembly", "court", "council", "committee", "party", "army", "police", "ministry"})
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\s?['’]s?$")
 _EDGE_PUNCTUATION = " \t\n,;:!?\"'“”‘’()[]{}<>«»-–—"
@@ -152,7 +155,7 @@ def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool
     end = start + _trim_tail(text[start:end], label)
     surface = text[start:end]
     name = normalize_name(surface)
-    if not name or not any(ch.isalpha() for ch in name) or name.islower():
+    if not name or not any(ch.isalpha() for ch in name) or name.islower() or name.casefold() in GENERIC_NAMES:
         return None
     offset = max(surface.find(name), 0)
     honorific = bool(HONORIFICS.match(surface)) or bool(

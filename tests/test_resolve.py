@@ -207,3 +207,10 @@ def test_alias_corrections_decide_the_entity(settings: Settings, tmp_path: Path)
     [(found, _, _)] = tag_entities([article("Voters in Georgia went to the polls on Tuesday in Atlanta.")], fixed)
     georgia = next(e for e in found if e.name.startswith("Georgia"))
     assert (georgia.name, georgia.entity_type, georgia.country_code) == ("Georgia (U.S. state)", "place", "US")
+
+
+def test_institutions_named_by_a_common_noun_alone_are_not_entities(settings: Settings) -> None:
+    found = entities_of(settings, "The Senate passed the bill on Monday, and Parliament in London debated it "
+                                  "while the European Parliament met in Strasbourg.")
+    assert "Senate" not in found and "Parliament" not in found
+    assert "European Parliament" in found
