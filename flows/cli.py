@@ -341,6 +341,27 @@ def main() -> None:
     except BroadsheetError as exc:
         err.print(f"[red]error:[/red] {exc.message}")
         sys.exit(EXIT_FAILURE)
+    except Exception as exc:
+        if not _lost_prefect_api(exc):
+            raise
+        err.print(f"[red]error:[/red] lost the Prefect API at {prefect_api_url()} during the run ({exc}). "
+                  "The warehouse holds only whole batches; start the server again (or unset PREFECT_API_URL) "
+                  "and run the same command again: it picks up where this run stopped.")
+        sys.exit(EXIT_FAILURE)
+
+
+def _lost_prefect_api(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause) comes from a Prefect API that stopped answering."""
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        # Prefect wraps the client's connection errors (httpx, httpcore) in its own private classes.
+        if isinstance(seen, httpx.TransportError) or type(seen).__module__.startswith("httpcore") or \
+                type(seen).__name__ == "ConcurrencySlotAcquisitionError":
+            return prefect_api_url() is not None
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, s
 from broadsheet.tasks.records import Batch
 from broadsheet.tasks.topics import taxonomy_for
 from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.enrichments import drop_orphan_entities
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_topics, start_run
 
 
@@ -77,6 +78,8 @@ def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_article
 def _end(settings: Settings, run_id: str, status: str, counts: RunCounts) -> None:
     conn = connect(settings.warehouse.path)
     try:
+        if status == "completed":  # entities whose every mention moved elsewhere are gone for good
+            drop_orphan_entities(conn)
         finish_run(conn, run_id, status, counts)
     finally:
         conn.close()
