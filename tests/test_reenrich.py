@@ -81,6 +81,9 @@ def test_an_alias_correction_undoes_a_merge_on_reenrich(loaded: Settings, tmp_pa
     assert moved == [("organization", 2)]  # in the title and in the text
     evidence = rows(fixed, "select alias, mentions from entity_alias_evidence where name = 'Lisbon City Council'")
     assert evidence == [("Lisbon", 2)]
+    assert rows(fixed, "select count(*) from entities where name = 'Lisbon'") == [(0,)]  # no orphan left
+    assert rows(fixed, "select count(*) from entities where entity_id not in (select entity_id from mentions)") \
+        == [(0,)]
 
 
 def test_place_mentions_view_maps_places(loaded: Settings) -> None:

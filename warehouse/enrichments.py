@@ -37,3 +37,8 @@ def read_articles(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> li
     by_id = {row[0]: Article(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ()), row[6], row[7],
                              row[8], row[9], row[10], row[11], row[12], row[13]) for row in rows}
     return [by_id[i] for i in article_ids if i in by_id]
+
+
+def drop_orphan_entities(conn: duckdb.DuckDBPyConnection) -> None:
+    """Delete entities and aliases that no mention refers to any more (after re-enrichment moved them)."""
+    conn.execute(_query("drop_orphan_entities"))
