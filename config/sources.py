@@ -11,12 +11,13 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from broadsheet.config.errors import ConfigError
+from broadsheet.config.settings import ExtractSettings, HttpSettings, PipelineSettings, Settings
 
 SourceKind = Literal["auto", "feed", "page", "urls", "folder", "sitemap", "warc"]
 SOURCE_KINDS: tuple[str, ...] = ("auto", "feed", "page", "urls", "folder", "sitemap", "warc")
@@ -35,6 +36,22 @@ class SourceConfig(BaseModel):
         None, description="When `broadsheet serve` runs it: a cron expression ('*/30 * * * *') or an "
         "interval ('90s', '15m', '2h', '1d').")
     enabled: bool = Field(True, description="Disabled sources are skipped by scheduled runs.")
+    http: dict[str, Any] = Field(default_factory=dict, description="Overrides of [http] settings for this "
+                                 "source only, e.g. a longer host_delay_seconds or another user_agent.")
+    extract: dict[str, Any] = Field(default_factory=dict, description="Overrides of [extract] settings for "
+                                    "this source only, e.g. min_text_chars for a site of short items.")
+    pipeline: dict[str, Any] = Field(default_factory=dict, description="Overrides of [pipeline] settings "
+                                     "for this source only, e.g. batch_size.")
+
+    @field_validator("http", "extract", "pipeline")
+    @classmethod
+    def _valid_overrides(cls, value: dict[str, Any], info: Any) -> dict[str, Any]:
+        section = {"http": HttpSettings, "extract": ExtractSettings, "pipeline": PipelineSettings}[info.field_name]
+        unknown = sorted(set(value) - set(section.model_fields))
+        if unknown:
+            raise ValueError(f"unknown [{info.field_name}] setting(s) {', '.join(unknown)}")
+        section.model_validate({**section().model_dump(), **value})
+        return value
 
     @field_validator("schedule")
     @classmethod
@@ -70,6 +87,18 @@ def parse_schedule(text: str) -> Schedule:
         raise ValueError(f"schedule {text!r} is neither an interval ('15m', '2h', '1d') nor a valid cron "
                          f"expression: {exc}") from exc
     return Schedule(cron=text.strip())
+
+
+def settings_for_source(settings: Settings, source: SourceConfig) -> Settings:
+    """``settings`` with the source's own [http], [extract] and [pipeline] overrides applied."""
+    overrides = {name: values for name, values in
+                 (("http", source.http), ("extract", source.extract), ("pipeline", source.pipeline)) if values}
+    if not overrides:
+        return settings
+    data = settings.model_dump()
+    for section, values in overrides.items():
+        data[section] = {**data[section], **values}
+    return Settings.model_validate(data)
 
 
 def source_from_argument(location: str, kind: SourceKind = "auto") -> SourceConfig:

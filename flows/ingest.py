@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from broadsheet.config.settings import Settings, load_settings
-from broadsheet.config.sources import SourceConfig
+from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows import progress
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.tasks.batch import (
@@ -54,21 +54,11 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     rejections: list[Rejection] = []
     status = "failed"
     try:
-        discovery = discover_task(sources, settings)
-        counts.discovered = len(discovery.candidates) + len(discovery.pages)
-        counts.not_modified = len(discovery.unchanged)
         pending = 0
-        carry = _carry(discovery)
-        chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
-        total, done = len(discovery.candidates), 0
-        for number, chunk in enumerate(chunks, 1):
-            label = f"batch {number}/{len(chunks)} (documents {done + 1}-{done + len(chunk)} of {total})"
-            batch_counts, batch, pending = _run_batch(chunk, carry, run_id, settings, label)
-            counts.add(batch_counts)
-            rejections += batch.rejections
-            carry = Batch()
-            done += len(chunk)
-            progress.report(done, total, label)
+        for source in sources:
+            source_counts, source_rejections, pending = _ingest_source(source, settings, run_id, len(sources) > 1)
+            counts.add(source_counts)
+            rejections += source_rejections
         counts.rejected = len(rejections)
         status = "completed"
     finally:
@@ -95,6 +85,30 @@ def _publish(summary: RunSummary, settings: Settings) -> None:
     if health:
         create_markdown_artifact(health_markdown(health), key="source-health",
                                  description="Extraction health per source against its own history")
+
+
+def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
+                   named: bool) -> tuple[RunCounts, list[Rejection], int]:
+    """Discover one source and run its documents batch by batch, with the source's own settings."""
+    settings = settings_for_source(settings, source)
+    prefix = f"{source.name} " if named else ""
+    discovery = discover_task.with_options(task_run_name=f"discover {source.name}")([source], settings)
+    counts = RunCounts(discovered=len(discovery.candidates) + len(discovery.pages),
+                       not_modified=len(discovery.unchanged))
+    rejections: list[Rejection] = []
+    pending = 0
+    carry = _carry(discovery)
+    chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
+    total, done = len(discovery.candidates), 0
+    for number, chunk in enumerate(chunks, 1):
+        label = f"{prefix}batch {number}/{len(chunks)} (documents {done + 1}-{done + len(chunk)} of {total})"
+        batch_counts, batch, pending = _run_batch(chunk, carry, run_id, settings, label)
+        counts.add(batch_counts)
+        rejections += batch.rejections
+        carry = Batch()
+        done += len(chunk)
+        progress.report(done, total, label)
+    return counts, rejections, pending
 
 
 def _carry(discovery: Discovery) -> Batch:
