@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
@@ -154,6 +154,24 @@ class WarehouseSettings(_Section):
         description="How long a load waits for a warehouse locked by another process before leaving "
         "the batch staged for the next run.",
     )
+    backend: Literal["duckdb", "ducklake"] = Field(
+        "duckdb",
+        description="duckdb: one embedded file (warehouse.path). ducklake: a catalog in PostgreSQL "
+        "(warehouse.catalog) with Parquet data files in warehouse.data_path, written by many workers at once.",
+    )
+    catalog: str = Field(
+        "host=127.0.0.1 port=5432 dbname=postgres user=postgres", min_length=1, max_length=1000,
+        pattern=r"^[^']*$",
+        description="DuckLake only: libpq connection string of the PostgreSQL database holding the catalog.",
+    )
+    catalog_schema: str = Field(
+        "broadsheet", min_length=1, max_length=63, pattern=r"^[a-z_][a-z0-9_]*$",
+        description="DuckLake only: PostgreSQL schema of the catalog tables (one warehouse per schema).",
+    )
+    data_path: str = Field(
+        "data/lake", min_length=1, max_length=1000, pattern=r"^[^']*$",
+        description="DuckLake only: folder (or s3:// URL, through httpfs) where the Parquet data files go.",
+    )
 
 
 class PipelineSettings(_Section):
@@ -162,6 +180,28 @@ class PipelineSettings(_Section):
     )
     sources_file: Path | None = Field(
         None, description="Sources TOML used when `ingest` gets no SOURCE; empty means config/sources.toml."
+    )
+    task_runner: Literal["thread", "dask"] = Field(
+        "thread",
+        description="How a flow runs its enrichment tasks: thread (Prefect's default, in this process) or "
+        "dask (prefect-dask: batches enriched in parallel on a Dask cluster).",
+    )
+    dask_address: str = Field(
+        "", max_length=1000,
+        description="dask only: scheduler address of an existing Dask cluster (tcp://host:8786); empty starts "
+        "a local cluster of pipeline.dask_workers processes.",
+    )
+    dask_workers: int = Field(2, ge=1, le=256, description="dask only: worker processes of the local cluster.")
+
+
+class DedupSettings(_Section):
+    near_duplicate_threshold: float = Field(
+        0.6, ge=0.3, le=1.0,
+        description="Estimated Jaccard similarity of word 5-grams (MinHash) at which an article joins another's "
+        "story cluster as a near duplicate (a syndicated copy, a lightly edited repost).",
+    )
+    shingle_words: int = Field(
+        5, ge=1, le=20, description="Words per shingle compared by the near-duplicate detector."
     )
 
 
@@ -191,6 +231,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Batching and sources.")
     discover: DiscoverSettings = Field(default_factory=DiscoverSettings, description="Feeds and sitemaps.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="The local Prefect server.")
+    dedup: DedupSettings = Field(default_factory=DedupSettings, description="Duplicate and near-duplicate detection.")
 
 
 def user_config_file(explicit: Path | None = None) -> Path | None:

@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -141,7 +142,10 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
     from prefect import tags
 
     from broadsheet.flows import progress
-    from broadsheet.flows.ingest import ingest_flow
+    from broadsheet.flows.ingest import ingest_flow as plain_ingest_flow
+    from broadsheet.flows.runners import with_task_runner
+
+    ingest_flow = with_task_runner(plain_ingest_flow, settings.pipeline)
 
     with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
         if quiet:
@@ -186,7 +190,7 @@ def query(
     settings = _settings(config, db)
     from broadsheet.warehouse.reports import run_query
 
-    columns, rows = _retry_locked(lambda: run_query(settings.warehouse.path, sql), wait)
+    columns, rows = _retry_locked(lambda: run_query(settings.warehouse, sql), wait)
     _print_rows(columns, rows, output)
 
 
@@ -218,13 +222,70 @@ def _print_rows(columns: list[str], rows: list[tuple], output: OutputFormat) -> 
         out.print(table)
 
 
+class SearchMode(StrEnum):
+    text = "text"
+    semantic = "semantic"
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for: words (BM25 over title and text) or a "
+                                             "description (--mode semantic).")],
+    mode: Annotated[SearchMode, typer.Option(help="text (BM25 full-text) or semantic (embeddings).")]
+    = SearchMode.text,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Articles dated on or after "
+                                                                              "this day.")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Articles dated on or before "
+                                                                              "this day.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only articles of this source.")] = None,
+    entity: Annotated[str | None, typer.Option(help="Only articles naming this entity (name or id).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only articles with this topic (id or label).")] = None,
+    limit: Annotated[int, typer.Option(help="Results shown at most.", min=1, max=1000)] = 10,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Search the latest article versions by words (BM25) or meaning (embeddings), with filters."""
+    settings = _settings(config, db)
+    from broadsheet.warehouse.search import SearchFilters, run_search
+
+    filters = SearchFilters(since.date() if since else None, until.date() if until else None, source, entity, topic)
+    hits = _retry_locked(lambda: run_search(settings, text, mode.value, filters, limit), 10.0)
+    columns = ["score", "article_date", "source_id", "title", "canonical_url", "article_id"]
+    _print_rows(columns, [(round(h.score, 4), h.article_date, h.source_id, h.title, h.canonical_url, h.article_id)
+                          for h in hits], output)
+
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the Parquet files into (created if missing).")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the warehouse as Parquet, article tables partitioned by date, for other tools."""
+    settings = _settings(config, db)
+    from broadsheet.warehouse.connection import connect
+    from broadsheet.warehouse.export import export_parquet
+
+    conn = _retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)
+    try:
+        result = export_parquet(conn, folder)
+    finally:
+        conn.close()
+    if as_json:
+        sys.stdout.write(json.dumps({"folder": str(result.folder), "rows": result.rows}) + "\n")
+    else:
+        out.print(f"Exported to {result.folder}: " + ", ".join(f"{t} {n}" for t, n in result.rows.items()))
+
+
 @app.command()
 def stats(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Summarise the warehouse: rows per table, top entities, top topics, rejections, last runs."""
     settings = _settings(config, db)
     from broadsheet.warehouse.reports import warehouse_report
 
-    report = _retry_locked(lambda: warehouse_report(settings.warehouse.path), 10.0)
+    report = _retry_locked(lambda: warehouse_report(settings.warehouse), 10.0)
     if as_json:
         sys.stdout.write(json.dumps(report, default=str, ensure_ascii=False) + "\n")
         return
@@ -258,7 +319,7 @@ def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption =
             out.print(f"Demo site serving {feed_url}; ingesting into {settings.warehouse.path}")
         summary = _run_ingest([SourceConfig(name="demo", location=feed_url, kind="feed")], settings,
                               quiet or as_json)
-    report = warehouse_report(settings.warehouse.path)
+    report = warehouse_report(settings.warehouse)
     if as_json:
         sys.stdout.write(json.dumps({"run": summary.to_dict(), "warehouse": report}, default=str) + "\n")
     elif not quiet:
@@ -279,7 +340,9 @@ def reenrich(
 ) -> None:
     """Re-enrich stored articles tagged by older models, rules or taxonomy, from their stored text."""
     settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
-    if not settings.warehouse.path.exists():
+    from broadsheet.warehouse.connection import warehouse_exists
+
+    if not warehouse_exists(settings.warehouse):
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
     _quiet_logging(quiet or as_json)
     from broadsheet.flows.reenrich import reenrich_flow

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import uuid
 from itertools import islice
-from pathlib import Path
 
 from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
-from broadsheet.config.settings import Settings, load_settings
+from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows import progress
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.tasks.batch import (
     discover_task,
     drop_known_task,
-    enrich_task,
+    enrich_batch,
     extract_task,
     fetch_task,
     load_task,
@@ -62,7 +61,7 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
         counts.rejected = len(rejections)
         status = "completed"
     finally:
-        _end(settings.warehouse.path, run_id, status, counts)
+        _end(settings.warehouse, run_id, status, counts)
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
@@ -71,7 +70,7 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         health = source_health(conn, summary.run_id)
     finally:
@@ -124,7 +123,7 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     pages = carry.pages + fetched.pages
     articles, extract_rejections = extract_task.with_options(task_run_name=f"extract {label}")(pages, settings)
     fresh, duplicates = drop_known_task.with_options(task_run_name=f"drop-known {label}")(articles, settings)
-    enrichments = enrich_task.with_options(task_run_name=f"enrich {label}")(fresh, settings)
+    enrichments = enrich_batch(fresh, settings, label)  # split over Dask workers when configured
     batch = Batch(articles=fresh, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,
                   rejections=carry.rejections + fetched.rejections + extract_rejections)
@@ -136,7 +135,7 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
 
 
 def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_run_id: str | None) -> None:
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         record_sources(conn, sources)
         record_topics(conn, taxonomy_for(settings.topics))
@@ -146,8 +145,8 @@ def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_ru
         conn.close()
 
 
-def _end(path: Path, run_id: str, status: str, counts: RunCounts) -> None:
-    conn = connect(path)
+def _end(target: WarehouseSettings, run_id: str, status: str, counts: RunCounts) -> None:
+    conn = connect(target)
     try:
         finish_run(conn, run_id, status, counts)
     finally:

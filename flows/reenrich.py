@@ -66,7 +66,7 @@ def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: 
 
 
 def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_articles: int | None) -> None:
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         record_topics(conn, taxonomy_for(settings.topics))
         start_run(conn, run_id, flow_run_id, "reenrich",
@@ -76,7 +76,7 @@ def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_article
 
 
 def _end(settings: Settings, run_id: str, status: str, counts: RunCounts) -> None:
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         if status == "completed":  # entities whose every mention moved elsewhere are gone for good
             drop_orphan_entities(conn)

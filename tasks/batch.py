@@ -16,14 +16,14 @@ from prefect.concurrency.sync import concurrency
 from prefect.logging import get_run_logger
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.config.settings import Settings
+from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
-from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.connection import connect, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
@@ -34,14 +34,20 @@ from broadsheet.warehouse.validators import read_validators, validator_lookup
 FETCH_STATE = FetchState()
 
 
+def fetch_state() -> FetchState:
+    """This process's FETCH_STATE. Tasks call this rather than naming the object, so a flow shipped to
+    Dask workers (pickled with its tasks' globals) never tries to pickle the state's locks."""
+    return FETCH_STATE
+
+
 WAREHOUSE_WRITER_LIMIT = "broadsheet-warehouse-writer"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
     found = Discovery()
-    context = DiscoverContext(settings.http, settings.discover, FETCH_STATE,
-                              validator_lookup(settings.warehouse.path))
+    context = DiscoverContext(settings.http, settings.discover, fetch_state(),
+                              validator_lookup(settings.warehouse))
     for source in sources:
         found.extend(discover_source(source, settings.http, context=context))
     get_run_logger().info("discovered %d candidates and %d pages from %d sources",
@@ -52,8 +58,8 @@ def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
     """Fetch a batch, conditionally where the warehouse has validators from an earlier fetch."""
-    validators = read_validators(settings.warehouse.path, [c.url for c in candidates if c.archive is None])
-    return fetch_pages(candidates, settings.http, validators=validators, state=FETCH_STATE)
+    validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
+    return fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -67,10 +73,9 @@ def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], 
 def drop_known_task(articles: list[Article], settings: Settings) -> tuple[list[Article], int]:
     """Articles not yet in the warehouse nor earlier in the list; and how many were dropped."""
     unique = list({a.article_id: a for a in articles}.values())
-    path = settings.warehouse.path
-    if not path.exists():
+    if not warehouse_exists(settings.warehouse):
         return unique, len(articles) - len(unique)
-    conn = connect(path)
+    conn = connect(settings.warehouse)
     try:
         known = known_article_ids(conn, [a.article_id for a in unique])
     finally:
@@ -84,11 +89,23 @@ def enrich_task(articles: list[Article], settings: Settings) -> list[Enrichment]
     return enrich_articles(articles, settings)
 
 
+def enrich_batch(articles: list[Article], settings: Settings, label: str) -> list[Enrichment]:
+    """Enrich a batch: in this process, or (``pipeline.task_runner = "dask"``) split over the Dask workers."""
+    parts = settings.pipeline.dask_workers if settings.pipeline.task_runner == "dask" else 1
+    if parts < 2 or len(articles) < 2:
+        return enrich_task.with_options(task_run_name=f"enrich {label}")(articles, settings)
+    size = -(-len(articles) // parts)
+    chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
+    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, settings)
+               for n, chunk in enumerate(chunks, 1)]
+    return [enrichment for future in futures for enrichment in future.result()]
+
+
 @task(name="find-stale", cache_policy=NO_CACHE)
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
     """Ids of stored articles enriched by other enricher versions than the current settings'."""
     enrichers = current_enrichers(settings)
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
     finally:
@@ -98,7 +115,7 @@ def stale_articles_task(settings: Settings, max_articles: int | None = None) -> 
 @task(name="read-articles", cache_policy=NO_CACHE)
 def read_articles_task(article_ids: list[str], settings: Settings) -> list[Article]:
     """Stored articles rebuilt from the warehouse (no fetch, no extraction)."""
-    conn = connect(settings.warehouse.path)
+    conn = connect(settings.warehouse)
     try:
         return read_articles(conn, article_ids)
     finally:
@@ -108,33 +125,34 @@ def read_articles_task(article_ids: list[str], settings: Settings) -> list[Artic
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
-    folder = staging_dir(settings.warehouse.path)
+    folder = staging_dir(local_path(settings.warehouse))
     stage_batch(batch, run_id, folder)
     # One writer at a time: `broadsheet serve` creates this limit on its server; elsewhere it is a no-op
     # and DuckDB's own lock (waited for below) keeps writers apart.
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
-        return load_pending(settings.warehouse.path, settings.warehouse.lock_wait_seconds)
+        return load_pending(settings.warehouse, settings.warehouse.lock_wait_seconds, dedup=settings.dedup)
 
 
-def load_pending(path: Path, lock_wait_seconds: float) -> LoadResult:
-    """Load every staged batch, waiting up to ``lock_wait_seconds`` for a locked warehouse."""
+def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
+                 dedup: DedupSettings | None = None) -> LoadResult:
+    """Load every staged batch, waiting up to ``lock_wait_seconds`` for a locked (or contended) warehouse."""
+    folder = staging_dir(local_path(target))
     deadline = time.monotonic() + lock_wait_seconds
     delay = 0.2
     while True:
         try:
-            conn = connect(path)
+            conn = connect(target)
+            try:
+                return load_staged(conn, folder, dedup)
+            finally:
+                conn.close()
         except WarehouseError as exc:
             if not exc.transient or time.monotonic() + delay > deadline:
                 get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
-                return LoadResult(0, 0, pending=len(staged_batches(staging_dir(path))))
+                return LoadResult(0, 0, pending=len(staged_batches(folder)))
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
-            continue
-        try:
-            return load_staged(conn, staging_dir(path))
-        finally:
-            conn.close()
 
 
-__all__ = ["Batch", "discover_task", "drop_known_task", "enrich_task", "extract_task", "fetch_task",
+__all__ = ["Batch", "discover_task", "drop_known_task", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
            "load_pending", "load_task", "read_articles_task", "stale_articles_task"]

@@ -9,6 +9,7 @@ keyphrase rows; the topic enricher's (embedding model, scorer and taxonomy versi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.settings import Settings
@@ -38,10 +39,12 @@ def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichm
         return []
     taxonomy = topics.taxonomy_for(settings.topics)
     analysed = entities.analyse_articles(articles, settings.entities, settings.topics.keyphrases)
-    scored = topics.score_topics(articles, settings.topics, taxonomy)
+    vectors, scored = topics.embed_and_score(articles, settings.topics, taxonomy)
     enrichers = current_enrichers(settings)
+    model = Path(settings.topics.model).name
     return [
         Enrichment(article.article_id, found, mentions, ranked, enrichers.entity, enrichers.topic,
-                   taxonomy.version, salience, phrases)
-        for article, ((found, mentions, salience), phrases), ranked in zip(articles, analysed, scored, strict=True)
+                   taxonomy.version, salience, phrases, tuple(round(float(x), 6) for x in vector), model)
+        for article, ((found, mentions, salience), phrases), ranked, vector
+        in zip(articles, analysed, scored, vectors, strict=True)
     ]

@@ -18,7 +18,7 @@ import trafilatura
 from broadsheet.config.errors import ExtractError
 from broadsheet.config.settings import ExtractSettings
 from broadsheet.tasks.charset import decode_html
-from broadsheet.tasks.dedup import article_id, canonical_url, content_hash, normalize_text
+from broadsheet.tasks.dedup import article_id, content_hash, declared_canonical, normalize_text
 from broadsheet.tasks.fetch import is_html
 from broadsheet.tasks.records import Article, Page, Rejection
 
@@ -43,7 +43,7 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
             f"extract.min_text_chars={settings.min_text_chars}); is it an index, paywall or script page?",
             code="no_text",
         )
-    canonical = canonical_url(page.final_url)
+    canonical = declared_canonical(page.final_url, fields.get("canonical"))  # rel=canonical, when trusted
     text_hash = content_hash(text)
     return Article(
         article_id=article_id(canonical, text_hash),
@@ -93,6 +93,7 @@ def _from_html(page: Page, settings: ExtractSettings) -> dict:
         "authors": split_authors(document.author),
         "published_at": parse_date(document.date),
         "site": _clean(document.sitename) or _hostname(page.final_url),
+        "canonical": document.url,
     }
 
 

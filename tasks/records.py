@@ -187,6 +187,8 @@ class Enrichment:
     taxonomy_version: str
     salience: tuple[Salience, ...] = ()
     keyphrases: tuple[Keyphrase, ...] = ()
+    embedding: tuple[float, ...] = ()  # the vector the topic stage embedded the lead into (for semantic search)
+    embedding_model: str = ""
 
 
 @dataclass

@@ -107,8 +107,14 @@ def rank_topics(row: np.ndarray, taxonomy: Taxonomy, top_k: int, min_score: floa
 def score_topics(articles: list[Article], settings: TopicSettings,
                  taxonomy: Taxonomy) -> list[tuple[TopicScore, ...]]:
     """The top topics of each article, best first, in article order."""
+    return embed_and_score(articles, settings, taxonomy)[1]
+
+
+def embed_and_score(articles: list[Article], settings: TopicSettings,
+                    taxonomy: Taxonomy) -> tuple[np.ndarray, list[tuple[TopicScore, ...]]]:
+    """Each article's lead vector (unit length, kept for semantic search) and its top topics."""
     if not articles:
-        return []
+        return np.zeros((0, 0), dtype=np.float32), []
     vectors = embed([article_lead(a, settings.max_chars) for a in articles], settings.model)
     scores = topic_scores(vectors, prototypes(settings.model, taxonomy))
-    return [rank_topics(row, taxonomy, settings.top_k, settings.min_score) for row in scores]
+    return vectors, [rank_topics(row, taxonomy, settings.top_k, settings.min_score) for row in scores]

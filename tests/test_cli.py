@@ -15,7 +15,7 @@ from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve")
+COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

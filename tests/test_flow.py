@@ -151,14 +151,14 @@ def _ingest_while_locked(settings: Settings, site: str) -> RunSummary:
     path = settings.warehouse.path
     real_load_pending = batch_module.load_pending
 
-    def locked_load_pending(target: Path, wait: float) -> object:
+    def locked_load_pending(target: Path, wait: float, **options: object) -> object:
         holder = subprocess.Popen(
             [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                                   "print('ready', flush=True); time.sleep(60)", str(target)],
+                                   "print('ready', flush=True); time.sleep(60)", str(getattr(target, "path", target))],
             stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-            return real_load_pending(target, wait)
+            return real_load_pending(target, wait, **options)  # type: ignore[arg-type]
         finally:
             holder.kill()
             holder.wait()

@@ -1,23 +1,52 @@
-"""Opening the DuckDB warehouse: read-write (migrated to the latest schema) or read-only.
+"""Opening the warehouse: read-write (migrated to the latest schema) or read-only, on either backend.
 
-DuckDB allows one writing process per file. A writer that finds the file locked gets a transient
-:class:`WarehouseError` (code ``locked``) so the caller can wait and retry; readers open
-read-only and never migrate. Extensions load from their pinned wheels, never from the network.
+A target is the :class:`WarehouseSettings` (which choose DuckDB or DuckLake, see
+:mod:`broadsheet.warehouse.backend`) or, for the DuckDB backend, just the file's path. DuckDB allows
+one writing process per file: a writer that finds the file locked gets a transient
+:class:`WarehouseError` (code ``locked``) so the caller can wait and retry; readers open read-only
+and never migrate. Extensions load from their pinned wheels, never from the network.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.settings import WarehouseSettings
+from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl, extension_file
 from broadsheet.warehouse.migrate import create_views, migrate
 
+Target: TypeAlias = Path | WarehouseSettings
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse at ``path``; a writer creates and migrates it as needed."""
+
+def local_path(target: Target) -> Path:
+    """The DuckDB file of a target (for DuckLake: the local path its staging folder is named after)."""
+    return target if isinstance(target, Path) else target.path
+
+
+def describe(target: Target) -> str:
+    """How to name the warehouse to a person."""
+    if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
+        return f"ducklake:{target.catalog_schema} ({target.catalog}; data in {target.data_path})"
+    return str(local_path(target))
+
+
+def warehouse_exists(target: Target) -> bool:
+    """Whether there is a warehouse to read (a DuckLake catalog counts as existing once reachable)."""
+    if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
+        return True
+    return local_path(target).exists()
+
+
+def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse; a writer creates and migrates it as needed."""
+    if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
+        conn = attach_ducklake(target, read_only=read_only)
+        return conn if read_only else _prepared(conn, ducklake=True)
+    path = local_path(target)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `broadsheet ingest` first or pass --db",
                              code="missing")
@@ -34,26 +63,28 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="corrupt") from exc
     conn.execute("set timezone = 'UTC'")
-    if not read_only:
-        try:
+    return conn if read_only else _prepared(conn, ducklake=False)
+
+
+def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.DuckDBPyConnection:
+    """Migrate and create the views; on DuckLake only what changed (workers share one catalog)."""
+    try:
+        if ducklake:
+            conn.execute("set timezone = 'UTC'")
+            migrate(conn, translate=ducklake_ddl)
+            create_views(conn, only_if_changed=True)
+        else:
             migrate(conn)
             create_views(conn)
             # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
             # process killed before the next checkpoint would leave a file that no longer opens.
             conn.execute("checkpoint")
-        except BaseException:
-            conn.close()
-            raise
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
 def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """Load a DuckDB extension from its pinned ``duckdb-extension-<name>`` wheel."""
-    try:
-        package = importlib.import_module(f"duckdb_extension_{name}")
-    except ImportError as exc:
-        raise WarehouseError(f"DuckDB extension {name!r} is not installed (duckdb-extension-{name})") from exc
-    files = list(Path(package.__path__[0]).glob(f"extensions/v*/{name}.duckdb_extension"))
-    if not files:
-        raise WarehouseError(f"duckdb-extension-{name} holds no {name}.duckdb_extension file")
-    conn.execute(f"load '{files[0].as_posix()}'")
+    conn.execute(f"load '{extension_file(name).as_posix()}'")

@@ -2,16 +2,17 @@
 
 A batch is first *staged*: one newline-delimited JSON file per table in a folder that appears
 atomically (written under a temporary name, then renamed). Loading a staged folder is one short
-transaction that inserts every table with ``on conflict do nothing`` and records the batch id in
-``loaded_batches``; the folder is deleted after the commit. So a crash at any point leaves either
-a staged batch (loaded by the next run) or a loaded one, never half of one, and loading the same
-batch or the same articles twice adds nothing.
+transaction that inserts every table with ``on conflict do nothing`` (on DuckLake, which has no
+keys: an anti-join on the table's key columns), puts the new articles in their story clusters
+(:mod:`broadsheet.warehouse.duplicates`) and records the batch id in ``loaded_batches``; the folder
+is deleted after the commit. So a crash at any point leaves either a staged batch (loaded by the
+next run) or a loaded one, never half of one, and loading the same batch or the same articles twice
+adds nothing. On DuckLake the transaction takes the writers' turn, so concurrent loads serialise.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import os
 import shutil
@@ -25,7 +26,10 @@ import duckdb
 import orjson
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.settings import DedupSettings
 from broadsheet.tasks.records import Batch
+from broadsheet.warehouse.backend import in_turn, is_ducklake
+from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
 
 # Columns of each staged table, in insert order, with the JSON type DuckDB reads them as.
@@ -61,9 +65,22 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "rejections": (("run_id", "varchar"), ("stage", "varchar"), ("url", "varchar"), ("source_id", "varchar"),
                    ("error_type", "varchar"), ("message", "varchar"), ("transient", "boolean"),
                    ("rejected_at", "timestamptz")),
+    "embeddings": (("article_id", "varchar"), ("model", "varchar"), ("dimensions", "integer"),
+                   ("vector", "float[]")),
+}
+# The key columns of each keyed table (its primary key on DuckDB): DuckLake loads anti-join on them.
+KEYS: dict[str, tuple[str, ...]] = {
+    "pages": ("page_id",), "articles": ("article_id",), "entities": ("entity_id",),
+    "entity_aliases": ("entity_id", "alias"),
+    "mentions": ("article_id", "in_title", "start_char", "end_char", "enricher"),
+    "article_topics": ("article_id", "topic_id", "enricher"),
+    "article_entities": ("article_id", "entity_id", "enricher"),
+    "keyphrases": ("article_id", "phrase", "enricher"), "article_enrichments": ("article_id",),
+    "embeddings": ("article_id", "model"),
 }
 # Rows an enrichment produces: a re-enriched article's rows here are replaced, not added to.
-ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments")
+ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments",
+                     "embeddings")
 MANIFEST = "manifest.json"
 
 
@@ -112,6 +129,8 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
                     for f in batch.fetches),
         "rejections": ((run_id, r.stage, r.url, r.source, r.error_type, r.message, r.transient, now)
                        for r in batch.rejections),
+        "embeddings": ((en.article_id, en.embedding_model, len(en.embedding), list(en.embedding))
+                       for en in batch.enrichments if en.embedding),
     }
 
 
@@ -172,17 +191,26 @@ def staged_batches(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _insert_sql(table: str) -> str:
-    # Table and column names come from TABLES above, never from data; the file path is bound.
+def _insert_sql(table: str, ducklake: bool = False) -> str:
+    # Table and column names come from TABLES and KEYS above, never from data; the file path is bound.
     columns = TABLES[table]
     names = ", ".join(name for name, _ in columns)
     read_types = ", ".join(f"{name}: '{'varchar' if kind == 'blob' else kind}'" for name, kind in columns)
-    selected = ", ".join(f"from_base64({name})" if kind == "blob" else name for name, kind in columns)
-    return (f"insert into {table} ({names}) select {selected} from read_json(?, format = 'newline_delimited', "
-            f"columns = {{{read_types}}}) on conflict do nothing")
+    selected = ", ".join(f"from_base64({name}) as {name}" if kind == "blob" else name for name, kind in columns)
+    staged = f"read_json(?, format = 'newline_delimited', columns = {{{read_types}}})"
+    if not ducklake:
+        return f"insert into {table} ({names}) select {selected} from {staged} on conflict do nothing"
+    keys = KEYS.get(table)
+    if keys is None:  # unkeyed (fetches, rejections): every row is new
+        return f"insert into {table} ({names}) select {selected} from {staged}"
+    partition = ", ".join(keys)
+    matches = " and ".join(f"existing.{key} = fresh.{key}" for key in keys)
+    return (f"insert into {table} ({names}) select {names} from (select {selected}, row_number() over "
+            f"(partition by {partition}) as copy_number from {staged}) as fresh where copy_number = 1 "
+            f"and not exists (select 1 from {table} as existing where {matches})")
 
 
-def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
+def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupSettings | None = None) -> int:
     """Load one staged batch in one transaction; returns how many articles were new."""
     try:
         manifest = orjson.loads((path / MANIFEST).read_bytes())
@@ -190,26 +218,28 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
         raise WarehouseError(f"staged batch {path} has no readable manifest: {exc}", code="corrupt_stage") from exc
     if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("batch_id", "run_id")):
         raise WarehouseError(f"staged batch {path} has a manifest without batch_id and run_id", code="corrupt_stage")
-    batch_id = manifest["batch_id"]
-    conn.execute("begin transaction")
-    try:
+    ducklake = is_ducklake(conn)
+
+    def load(conn: duckdb.DuckDBPyConnection) -> int:
+        batch_id = manifest["batch_id"]
         if conn.execute("select 1 from loaded_batches where batch_id = ?", [batch_id]).fetchone():
-            conn.execute("rollback")
             return 0
         new_articles = _count_new_articles(conn, path)
         _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
         for table in TABLES:
             staged = path / f"{table}.jsonl"
             if staged.exists():
-                conn.execute(_insert_sql(table), [str(staged)])
+                conn.execute(_insert_sql(table, ducklake), [str(staged)])
+        if (path / "articles.jsonl").exists():
+            cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
         conn.execute("insert into loaded_batches values (?, ?, ?, ?)",
                      [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
-        conn.execute("commit")
+        return new_articles
+
+    try:
+        return in_turn(conn, load)
     except duckdb.Error as exc:
-        with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
-            conn.execute("rollback")
         raise _load_error(path, exc) from exc
-    return new_articles
 
 
 # Errors that say the staged rows themselves are bad, not the warehouse: the batch is quarantined.
@@ -245,7 +275,7 @@ def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
+def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path, dedup: DedupSettings | None = None) -> LoadResult:
     """Load every staged batch in ``folder``, oldest first, deleting each once it is committed.
 
     A batch that cannot be loaded (``corrupt_stage``) is quarantined and the others still load.
@@ -253,8 +283,10 @@ def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
     batches = articles = quarantined = 0
     for path in staged_batches(folder):
         try:
-            articles += load_staged_batch(conn, path)
+            articles += load_staged_batch(conn, path, dedup)
         except WarehouseError as exc:
+            if not path.exists():
+                continue  # another process sharing this staging folder loaded it meanwhile
             if exc.code != "corrupt_stage":
                 raise
             quarantine_batch(conn, path, exc)

@@ -8,7 +8,9 @@ Views hold no data, so they are simply re-created from ``views/<view_name>.sql``
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,24 +44,32 @@ def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def applied_versions(conn: duckdb.DuckDBPyConnection) -> set[int]:
-    conn.execute("""
+def _same(sql: str) -> str:
+    return sql
+
+
+def applied_versions(conn: duckdb.DuckDBPyConnection, translate: Callable[[str], str] = _same) -> set[int]:
+    conn.execute(translate("""
         create table if not exists schema_migrations (
             version integer primary key, name varchar not null, applied_at timestamptz not null
-        )""")
+        )"""))
     return {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
 
 
-def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply every migration not yet recorded; returns those applied now."""
-    done = applied_versions(conn)
+def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR,
+            translate: Callable[[str], str] = _same) -> list[Migration]:
+    """Apply every migration not yet recorded; returns those applied now.
+
+    ``translate`` adapts each file's SQL to the backend (DuckLake holds no keys or sequences).
+    """
+    done = applied_versions(conn, translate)
     applied = []
     for migration in available_migrations(folder):
         if migration.version in done:
             continue
         conn.execute("begin transaction")
         try:
-            conn.execute(migration.path.read_text(encoding="utf-8"))
+            conn.execute(translate(migration.path.read_text(encoding="utf-8")))
             conn.execute("insert into schema_migrations values (?, ?, ?)",
                          [migration.version, migration.name, datetime.now(UTC)])
             conn.execute("commit")
@@ -70,14 +80,25 @@ def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> l
     return applied
 
 
-def create_views(conn: duckdb.DuckDBPyConnection, folder: Path = VIEWS_DIR) -> list[str]:
-    """Create or replace every view from its file, in one transaction; returns the view names."""
+def create_views(conn: duckdb.DuckDBPyConnection, folder: Path = VIEWS_DIR, *,
+                 only_if_changed: bool = False) -> list[str]:
+    """Create or replace every view from its file, in one transaction; returns the view names.
+
+    With ``only_if_changed`` (DuckLake) nothing is written when the files' hash is the one recorded
+    in ``view_sets`` by the last creation.
+    """
+    files = sorted(folder.glob("*.sql"))
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in files)).hexdigest()
+    if only_if_changed and conn.execute("select 1 from view_sets where views_hash = ?", [digest]).fetchone():
+        return []
     names = []
     conn.execute("begin transaction")
     try:
-        for path in sorted(folder.glob("*.sql")):
+        for path in files:
             conn.execute(path.read_text(encoding="utf-8"))
             names.append(path.stem)
+        if only_if_changed:
+            conn.execute("insert into view_sets values (?, ?)", [digest, datetime.now(UTC)])
         conn.execute("commit")
     except duckdb.Error as exc:
         conn.execute("rollback")

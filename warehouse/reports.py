@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.connection import Target, connect, describe
 
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions",
           "topics", "article_topics", "rejections")
 
 
-def run_query(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
+def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
     """Column names and rows of ``sql`` run on a read-only connection."""
     conn = connect(path, read_only=True)
     try:
@@ -33,14 +32,14 @@ def _records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
-def warehouse_report(path: Path, limit: int = 10) -> dict[str, Any]:
+def warehouse_report(path: Target, limit: int = 10) -> dict[str, Any]:
     """Row counts, top entities and topics, rejections by reason and the latest runs."""
     conn = connect(path, read_only=True)
     try:
         # Table names come from the constant TABLES, not from input.
         tables = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
         return {
-            "warehouse": str(path),
+            "warehouse": describe(path),
             "tables": tables,
             "top_entities": _records(conn, f"select name, entity_type, articles, mentions "
                                            f"from entity_mention_counts limit {int(limit)}"),

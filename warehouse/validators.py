@@ -17,7 +17,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.tasks.records import Validators
-from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.connection import Target, connect, warehouse_exists
 
 QUERY = (Path(__file__).resolve().parent / "queries" / "latest_validators.sql").read_text(encoding="utf-8")
 
@@ -31,12 +31,12 @@ def latest_validators(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[
             for url, etag, last_modified, body_sha256, fetched_at in rows}
 
 
-def read_validators(path: Path, urls: list[str]) -> dict[str, Validators]:
-    """:func:`latest_validators` from the warehouse file; empty when it does not exist or is locked."""
-    if not urls or not path.exists():
+def read_validators(target: Target, urls: list[str]) -> dict[str, Validators]:
+    """:func:`latest_validators` from the warehouse; empty when it does not exist or is locked."""
+    if not urls or not warehouse_exists(target):
         return {}
     try:
-        conn = connect(path)
+        conn = connect(target)
     except WarehouseError:
         return {}
     try:
@@ -45,6 +45,6 @@ def read_validators(path: Path, urls: list[str]) -> dict[str, Validators]:
         conn.close()
 
 
-def validator_lookup(path: Path) -> Callable[[list[str]], Mapping[str, Validators]]:
-    """A lookup of validators by URL in the warehouse at ``path``."""
-    return lambda urls: read_validators(path, urls)
+def validator_lookup(target: Target) -> Callable[[list[str]], Mapping[str, Validators]]:
+    """A lookup of validators by URL in the warehouse ``target``."""
+    return lambda urls: read_validators(target, urls)

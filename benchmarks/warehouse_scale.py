@@ -1,0 +1,260 @@
+"""The warehouse at scale: a synthetic warehouse of N articles (default one million), its load time, and
+the latency of every SQL cookbook query and of search.
+
+The warehouse is generated inside DuckDB, with the real migrations and views: sources, entities and
+topics are drawn with Zipf-like popularity (rank = floor(n ** u), density ~ 1/rank), about 6.5
+entities and 3 topics per article, 3% of URLs revised once, 10% of articles copies of an earlier
+story, 5% undated, rejections at a few percent. Then a run's worth of new articles is staged and
+loaded through the real load path (anti-duplicate inserts, clustering against the MinHash bands of
+all stored articles), and each cookbook query is timed (first run, then the best of three).
+Results are appended to benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/warehouse_scale.py --articles 1000000 [--folder /tmp/scale] [--no-search]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from results import append_section, markdown_table
+
+from broadsheet.config.settings import DedupSettings, TopicSettings, WarehouseSettings
+from broadsheet.tasks.dedup import article_id, content_hash
+from broadsheet.tasks.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
+from broadsheet.tasks.topics import taxonomy_for
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
+from broadsheet.warehouse.runs import record_topics
+from broadsheet.warehouse.search import open_index, refresh_index, search_text
+
+VOCABULARY = ("government", "council", "minister", "election", "vote", "party", "budget", "tax", "bank",
+              "market", "shares", "inflation", "rates", "court", "police", "report", "hospital", "health",
+              "vaccine", "school", "teachers", "students", "rail", "tram", "airport", "port", "harbour",
+              "river", "flood", "storm", "drought", "energy", "solar", "wind", "oil", "gas", "prices", "wages",
+              "strike", "union", "company", "profit", "factory", "workers", "trade", "exports", "talks",
+              "summit", "treaty", "army", "border", "refugees", "climate", "science", "research", "museum",
+              "festival", "film", "music", "football", "match", "league", "coach", "players", "season",
+              "record",)
+
+COOKBOOK: dict[str, str] = {
+    "latest_articles: newest 20": "select title, source_id, article_date from latest_articles "
+                                  "order by first_seen_at desc limit 20",
+    "daily_entity_counts: top entities of a week": "select name, sum(stories) as stories from daily_entity_counts "
+                                                   "where day between date '2025-06-01' and date '2025-06-07' "
+                                                   "group by name order by stories desc limit 10",
+    "entity_cooccurrence: an entity's companions": "select entity_b, articles from entity_cooccurrence "
+                                                   "where entity_a = 'Entity 2' order by articles desc limit 10",
+    "topic_trends: weekly stories per topic": "select date_trunc('week', day) as week, label, sum(stories) "
+                                              "from topic_trends group by all order by week desc, 3 desc limit 20",
+    "source_health: all sources": "select * from source_health order by fetch_success_rate limit 10",
+    "duplicate_clusters: biggest stories": "select original_title, copies, sources from duplicate_clusters "
+                                           "limit 10",
+    "article_versions: revised articles": "select canonical_url, versions from latest_articles where versions > 1 "
+                                          "order by first_seen_at desc limit 10",
+    "entity_mention_counts: top 10": "select name, articles, mentions from entity_mention_counts limit 10",
+    "topic_article_counts": "select label, articles from topic_article_counts",
+}
+
+
+def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
+    """Fill a migrated warehouse with ``articles`` synthetic articles and everything about them."""
+    entities = max(1000, articles // 5)
+    conn.execute("select setseed(0.42)")
+    conn.execute("create temp table vocabulary as select unnest(?::varchar[]) as word, "
+                 "row_number() over () - 1 as n", [list(VOCABULARY)])
+    words = len(VOCABULARY)
+    conn.execute("""
+        insert into sources select 'source-' || i, 'feed', 'https://s' || i || '.example/feed.xml', '1h',
+            timestamptz '2025-01-01', timestamptz '2025-01-01' from range(200) t(i)""")
+    conn.execute("""
+        insert into runs (run_id, flow, status, started_at, ended_at)
+        select 'run-' || d, 'ingest', 'completed', timestamptz '2025-01-01' + to_days(d::int),
+               timestamptz '2025-01-01' + to_days(d::int) + interval 10 minute from range(365) t(d)""")
+    conn.execute(f"""
+        create temp table base as
+        select i,
+               md5('a' || i)[:32] as article_id,
+               case when i % 33 = 1 then i - 1 else i end as url_number,
+               floor(pow(200, random()))::int - 1 as source_number,
+               floor(random() * 365)::int as day,
+               random() < 0.05 as undated,
+               case when i > 100 and i % 10 = 0 then (i * 7919) % i else null end as copy_of
+        from range({articles}) t(i)""")
+    conn.execute(f"""
+        insert into articles
+        select b.article_id, 'https://s' || b.source_number || '.example/a/' || b.url_number,
+               'https://s' || b.source_number || '.example/a/' || b.url_number, 'source-' || b.source_number,
+               md5('p' || b.i)[:32],
+               (select string_agg(word, ' ') from vocabulary where n in
+                   (b.i % {words}, (b.i * 7) % {words}, (b.i * 13) % {words}, (b.i * 31) % {words})),
+               ['Reporter ' || (b.i % 500)],
+               case when b.undated then null else timestamptz '2025-01-01' + to_days(b.day) + to_hours(b.i % 24) end,
+               timestamptz '2025-01-01' + to_days(b.day) + to_hours(b.i % 24) + interval 30 minute,
+               'en', 's' || b.source_number || '.example',
+               repeat('Story ' || b.i || ' about ' || (b.i % 977) || ' and ' || (b.i % 331) || '. ', 12),
+               md5('h' || b.i), 'synthetic', 'run-' || b.day
+        from base b""")
+    conn.execute("""
+        insert into pages
+        select page_id, url, url, source_id, 'text/html', ''::blob, 20000, first_seen_at from articles
+        where page_id is not null""")
+    conn.execute(f"""
+        insert into rejections (rejection_id, run_id, stage, url, source_id, error_type, message, transient,
+                                rejected_at)
+        select nextval('rejection_ids'), 'run-' || (i % 365),
+               case when i % 3 = 0 then 'fetch' else 'extract' end, 'https://s' || (i % 200) || '.example/x/' || i,
+               'source-' || floor(pow(200, random()))::int - 1,
+               case when i % 3 = 0 then 'http_status' else 'no_text' end, 'synthetic', false,
+               timestamptz '2025-01-01' + to_days((i % 365)::int)
+        from range({articles // 25}) t(i)""")
+    conn.execute(f"""
+        insert into entities (entity_id, name, entity_type, normalized_name, first_seen_at)
+        select 'e' || i, 'Entity ' || i, ['person', 'organization', 'place'][i % 3 + 1], 'entity ' || i,
+               timestamptz '2025-01-01' from range(1, {entities} + 1) t(i)""")
+    conn.execute(f"""
+        insert into article_entities
+        select distinct on (article_id, entity_id) article_id, entity_id, 1 + (j % 4), j = 0, j < 3, j * 40,
+               0.5, 'synthetic'
+        from (select b.article_id, j, 'e' || floor(pow({entities}, random()))::int as entity_id
+              from base b, range(3 + (b.i % 8)::int) r(j))""")
+    conn.execute("""
+        insert into mentions select article_id, entity_id, replace(entity_id, 'e', 'Entity '), first_char + 1,
+               first_char + 9, false, 'synthetic' from article_entities""")
+    record_topics(conn, taxonomy_for(TopicSettings()))
+    conn.execute("""
+        insert into article_topics
+        select b.article_id, t.topic_id, 0.6 - r * 0.1, r, t.taxonomy_version, 'synthetic'
+        from (select article_id, floor(pow(17, random()))::int - 1 as first_topic from base) b, range(1, 4) q(r),
+             (select topic_id, taxonomy_version, row_number() over (order by topic_id) - 1 as n from topics) t
+        where t.n = (b.first_topic + (r - 1) * 5) % 17""")
+    conn.execute("""
+        insert into article_clusters
+        select b.article_id, coalesce(md5('a' || b.copy_of)[:32], b.article_id),
+               case when b.copy_of is not null then 'near' when b.url_number <> b.i then 'revision'
+                    else 'original' end, 0.9, null, [], timestamptz '2025-01-01'
+        from base b""")
+    conn.execute("insert into minhash_bands select (hash(article_id, band) // 2)::bigint, article_id "
+                 "from article_clusters, range(32) t(band)")
+    conn.execute("drop table base")
+
+
+def new_batch(number: int, size: int) -> Batch:
+    """``size`` fresh articles with enrichments, as a flow's batch would carry them."""
+    found: list[Article] = []
+    enrichments = []
+    for k in range(size):
+        words = [VOCABULARY[(number * 131 + k * 17 + w * w) % len(VOCABULARY)] for w in range(120)]
+        text = f"Batch {number} story {k}. " + " ".join(words)
+        digest = content_hash(text)
+        url = f"https://new.example/{number}/{k}"
+        item = Article(article_id(url, digest), url, url, "source-new", f"New {number}-{k}", (), None, "en",
+                       "new.example", text, digest, time_now(), "benchmark")
+        entity = Entity(f"e{1 + k}", f"Entity {1 + k}", "person", f"entity {1 + k}")
+        found.append(item)
+        enrichments.append(Enrichment(item.article_id, (entity,), (), (TopicScore("politics", 0.5, 1),),
+                                      "synthetic", "synthetic", "x", (Salience(entity.entity_id, 1, True, True, 0,
+                                                                               0.9),)))
+    return Batch(found, enrichments)
+
+
+def time_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def measure_queries(conn: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    rows = []
+    for name, sql in COOKBOOK.items():
+        first, result = timed(lambda sql=sql: conn.execute(sql).fetchall())
+        best = min(timed(lambda sql=sql: conn.execute(sql).fetchall())[0] for _ in range(3))
+        rows.append([name, f"{first * 1000:.0f}", f"{best * 1000:.0f}", str(len(result))])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1_000_000, help="articles in the synthetic warehouse")
+    parser.add_argument("--batches", type=int, default=10, help="batches of 50 new articles loaded after")
+    parser.add_argument("--folder", type=Path, default=None, help="where the warehouse is built (a temp folder)")
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit while generating and querying")
+    parser.add_argument("--no-search", action="store_true", help="skip the full-text index build and search")
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    options = parser.parse_args()
+    folder = options.folder or Path(tempfile.mkdtemp(prefix="broadsheet-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = WarehouseSettings(path=folder / "scale.duckdb")
+    for stale in folder.glob("scale.duckdb*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    conn = connect(settings)
+    conn.execute(f"set memory_limit = '{options.memory_limit}'")
+    generate_seconds, _ = timed(lambda: generate(conn, options.articles))
+    conn.execute("checkpoint")
+    counts = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]  # type: ignore[index]
+              for t in ("articles", "article_entities", "article_topics", "minhash_bands", "entities")}
+    conn.close()
+    size_mb = (folder / "scale.duckdb").stat().st_size / 1e6
+    print(f"generated in {generate_seconds:.1f}s: {counts}, {size_mb:.0f} MB", flush=True)
+
+    batch_times = []
+    for number in range(options.batches):
+        stage_batch(new_batch(number, 50), "bench", staging_dir(settings.path))
+        conn = connect(settings)
+        seconds, _ = timed(lambda conn=conn: load_staged(conn, staging_dir(settings.path), DedupSettings()))
+        conn.close()
+        batch_times.append(seconds)
+    print(f"loaded {options.batches} batches: {[round(t, 2) for t in batch_times]}", flush=True)
+
+    conn = connect(settings, read_only=True)
+    conn.execute(f"set memory_limit = '{options.memory_limit}'")
+    query_rows = measure_queries(conn)
+    conn.close()
+    for row in query_rows:
+        print(row, flush=True)
+
+    search_rows = []
+    if not options.no_search:
+        index = open_index(settings)
+        build, _ = timed(lambda: refresh_index(index))
+        first, hits = timed(lambda: search_text(index, "harbour flood storm"))
+        best = min(timed(lambda: search_text(index, "harbour flood storm"))[0] for _ in range(3))
+        index.close()
+        search_rows = [["full-text index build (all latest articles)", f"{build * 1000:.0f}", "", ""],
+                       ["search 'harbour flood storm' (BM25, top 10)", f"{first * 1000:.0f}", f"{best * 1000:.0f}",
+                        str(len(hits))]]
+        print(search_rows, flush=True)
+
+    if not options.no_record:
+        record(options, counts, size_mb, generate_seconds, batch_times, query_rows + search_rows)
+
+
+def record(options: argparse.Namespace, counts: dict[str, int], size_mb: float, generate_seconds: float,
+           batch_times: list[float], rows: list[list[str]]) -> None:
+    batch_times = sorted(batch_times)
+    facts = {
+        "articles": f"{options.articles:,}", "rows": ", ".join(f"{t} {n:,}" for t, n in counts.items()),
+        "warehouse file": f"{size_mb:,.0f} MB", "memory_limit": options.memory_limit,
+        "generate (synthetic bulk insert, SQL)": f"{generate_seconds:.1f} s",
+        "load through the real path (batches of 50 new articles: staged JSON, anti-duplicate inserts, "
+        "MinHash clustering against every stored article)": f"median {batch_times[len(batch_times) // 2]:.2f} s, "
+        f"max {batch_times[-1]:.2f} s per batch ({options.batches} batches)",
+    }
+    body = markdown_table(["query", "first run (ms)", "best of 3 (ms)", "rows"], rows)
+    append_section("Warehouse at scale (benchmarks/warehouse_scale.py)", facts, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Near-duplicate detection: MinHash signatures, LSH band keys, and cluster assignment.
+
+Syndicated wire copies and lightly edited reposts share most of their word 5-grams ("shingles").
+A MinHash signature of 128 values estimates the Jaccard similarity of two articles' shingle sets:
+the fraction of equal positions. Signatures are cut into 32 bands of 4 values; two articles that
+share a band's key are candidates, and a candidate is a near duplicate when its estimated
+similarity reaches the threshold (band keys make the lookup one indexed scan, not a comparison with
+every stored article).
+
+:func:`assign_clusters` decides, article by article in the order loaded, which story cluster each
+joins: the cluster of an earlier version of the same canonical URL (a revision), of the same text
+elsewhere (an exact duplicate), of its most similar candidate (a near duplicate), or a new cluster
+of its own. Everything here is pure: what the warehouse already knows comes in as :class:`Member`s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+PERMUTATIONS = 128
+BANDS = 32
+ROWS_PER_BAND = PERMUTATIONS // BANDS
+_PRIME = (1 << 31) - 1  # Mersenne prime: a * x + b stays below 2**63 for 31-bit a, b and x
+_RNG = np.random.default_rng(20260201)  # fixed: signatures must agree across runs and machines
+_A = _RNG.integers(1, _PRIME, PERMUTATIONS, dtype=np.uint64)
+_B = _RNG.integers(0, _PRIME, PERMUTATIONS, dtype=np.uint64)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+MatchKind = Literal["original", "revision", "exact", "near"]
+
+
+def shingles(text: str, size: int = 5) -> set[int]:
+    """31-bit hashes of the text's lower-cased word ``size``-grams (the whole text if shorter)."""
+    words = _WORD.findall(text.lower())
+    grams = [" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))]
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") & _PRIME
+            for g in grams if g}
+
+
+def minhash(text: str, shingle_words: int = 5) -> tuple[int, ...]:
+    """The MinHash signature of ``text``: PERMUTATIONS values below 2**31."""
+    hashed = np.fromiter(shingles(text, shingle_words), dtype=np.uint64)
+    if hashed.size == 0:
+        return (int(_PRIME),) * PERMUTATIONS
+    values = (np.outer(_A, hashed) + _B[:, None]) % _PRIME
+    return tuple(int(v) for v in values.min(axis=1))
+
+
+def band_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
+    """One signed 64-bit key per band: equal keys mean equal band values (up to hash collisions)."""
+    keys = []
+    for band in range(BANDS):
+        rows = signature[band * ROWS_PER_BAND:(band + 1) * ROWS_PER_BAND]
+        digest = hashlib.blake2b(f"{band}:{rows}".encode(), digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return tuple(keys)
+
+
+def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of two signatures' shingle sets."""
+    return sum(a == b for a, b in zip(first, second, strict=True)) / PERMUTATIONS
+
+
+@dataclass(frozen=True)
+class Member:
+    """An article already clustered (in the warehouse or earlier in the batch)."""
+
+    article_id: str
+    cluster_id: str
+    canonical_url: str
+    content_hash: str
+    minhash: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """What clustering needs of an article being loaded."""
+
+    article_id: str
+    canonical_url: str
+    content_hash: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The cluster an article joins, why, and the member that decided it."""
+
+    article_id: str
+    cluster_id: str
+    match_kind: MatchKind
+    similarity: float
+    matched_article_id: str | None
+    minhash: tuple[int, ...]
+    band_keys: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class KnownMembers:
+    """Lookups into what the warehouse holds, each returning members: by URL, by hash, by band key."""
+
+    by_url: Callable[[list[str]], list[Member]]
+    by_hash: Callable[[list[str]], list[Member]]
+    by_band: Callable[[list[int]], list[Member]]
+
+
+def assign_clusters(articles: Iterable[NewArticle], known: KnownMembers, threshold: float,
+                    shingle_words: int = 5) -> list[Assignment]:
+    """The cluster of each article, in order; each one joins the pool the next are compared with."""
+    pending = list(articles)
+    signatures = {a.article_id: minhash(a.text, shingle_words) for a in pending}
+    keys = {a.article_id: band_keys(signatures[a.article_id]) for a in pending}
+    pool: list[Member] = []
+    pool += known.by_url([a.canonical_url for a in pending])
+    pool += known.by_hash([a.content_hash for a in pending])
+    pool += known.by_band(sorted({k for ks in keys.values() for k in ks}))
+    pool_keys = {m.article_id: band_keys(m.minhash) for m in pool}
+    assigned = []
+    for article in pending:
+        signature, own_keys = signatures[article.article_id], keys[article.article_id]
+        chosen = _best_match(article, signature, set(own_keys), pool, pool_keys, threshold)
+        cluster, kind, score, matched = chosen or (article.article_id, "original", 1.0, None)
+        assigned.append(Assignment(article.article_id, cluster, kind, score, matched, signature, own_keys))
+        member = Member(article.article_id, cluster, article.canonical_url, article.content_hash, signature)
+        pool.append(member)
+        pool_keys[article.article_id] = own_keys
+    return assigned
+
+
+def _best_match(article: NewArticle, signature: tuple[int, ...], own_keys: set[int], pool: list[Member],
+                pool_keys: dict[str, tuple[int, ...]],
+                threshold: float) -> tuple[str, MatchKind, float, str] | None:
+    """Revision first (same URL, other text), then exact copy, then the most similar near duplicate."""
+    others = [m for m in pool if m.article_id != article.article_id]
+    for member in reversed(others):  # the latest version of the URL seen
+        if member.canonical_url == article.canonical_url and member.content_hash != article.content_hash:
+            return member.cluster_id, "revision", similarity(signature, member.minhash), member.article_id
+    for member in others:
+        if member.content_hash == article.content_hash:
+            return member.cluster_id, "exact", 1.0, member.article_id
+    scored = [(similarity(signature, m.minhash), m) for m in others if own_keys & set(pool_keys[m.article_id])]
+    best = max(scored, key=lambda pair: pair[0], default=None)
+    if best is not None and best[0] >= threshold:
+        return best[1].cluster_id, "near", best[0], best[1].article_id
+    return None

@@ -1,0 +1,65 @@
+"""Builders shared by the warehouse tests: articles, batches and loads against a real warehouse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broadsheet.config.settings import DedupSettings, WarehouseSettings
+from broadsheet.tasks.dedup import article_id, canonical_url, content_hash
+from broadsheet.tasks.records import Article, Batch, Enrichment, Entity, Page, Salience, TopicScore
+from broadsheet.warehouse.connection import Target, connect, local_path
+from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staging_dir
+
+DAY = datetime(2026, 3, 3, 9, tzinfo=UTC)
+
+WIRE = ("The central bank raised interest rates by a quarter point on Tuesday, its third increase this year, "
+        "saying inflation remained too high. Governor Maria Costa told reporters the bank would watch wages and "
+        "energy prices closely before deciding on further moves. Markets had expected the decision, and bond "
+        "yields barely moved after the announcement. Economists said the bank was likely near the end of its "
+        "tightening cycle, though some warned that a weaker currency could push prices up again next spring.")
+FLOOD = ("Heavy rain swelled the river overnight and the harbour district flooded by dawn. Firefighters "
+         "evacuated two hundred residents from low streets near the quay, and the mayor opened the sports hall "
+         "as a shelter. The weather service expects more rain on Thursday and kept its red warning in place for "
+         "the valley, where the river has burst its banks twice in the last decade.")
+
+
+def article(url: str, text: str, *, source: str = "src", title: str = "Title", seen: datetime = DAY,
+            published: datetime | None = DAY) -> Article:
+    canonical = canonical_url(url)
+    digest = content_hash(text)
+    return Article(article_id(canonical, digest), url, canonical, source, title, (), published, "en", "site",
+                   text, digest, seen, "test")
+
+
+def enrichment(item: Article, entity: str = "Maria Costa", topic: str = "economy",
+               vector: tuple[float, ...] = ()) -> Enrichment:
+    found = Entity(f"e-{entity.lower().replace(' ', '-')}", entity, "person", entity.lower())
+    return Enrichment(item.article_id, (found,), (), (TopicScore(topic, 0.5, 1),), "ner@1", "topics@1", "tax1",
+                      (Salience(found.entity_id, 1, False, True, 0, 0.5),), (), vector, "test-model" if vector else "")
+
+
+def batch_of(*items: Article, vectors: dict[str, tuple[float, ...]] | None = None) -> Batch:
+    pages = [Page(a.url, a.url, a.source, a.text.encode(), "text/html", a.fetched_at) for a in items]
+    return Batch(list(items), [enrichment(a, vector=(vectors or {}).get(a.article_id, ())) for a in items], pages)
+
+
+def load(target: Target, batch: Batch, run_id: str = "run1", dedup: DedupSettings | None = None) -> LoadResult:
+    stage_batch(batch, run_id, staging_dir(local_path(target)))
+    conn = connect(target)
+    try:
+        return load_staged(conn, staging_dir(local_path(target)), dedup)
+    finally:
+        conn.close()
+
+
+def query(target: Target, sql: str, parameters: list | None = None) -> list[tuple]:
+    conn = connect(target, read_only=True)
+    try:
+        return conn.execute(sql, parameters or []).fetchall()
+    finally:
+        conn.close()
+
+
+def duckdb_target(tmp_path: Path) -> WarehouseSettings:
+    return WarehouseSettings(path=tmp_path / "w.duckdb")

@@ -1,0 +1,66 @@
+"""Story clusters in the warehouse: the load puts each new article in one, in its own transaction.
+
+Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.load`), so it sees
+every article loaded before, by any run from any source, and, on DuckLake, the writers' turn keeps
+two workers from founding two clusters for one story. The decisions themselves are the pure
+functions of :mod:`broadsheet.tasks.near_duplicates`; this module only reads candidates and writes
+``article_clusters`` and ``minhash_bands``. SQL lives in ``queries/``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from broadsheet.config.settings import DedupSettings
+from broadsheet.tasks.near_duplicates import KnownMembers, Member, NewArticle, assign_clusters
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+
+
+@cache
+def _query(name: str) -> str:
+    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _int_list(values: list[int]) -> str:
+    """Integers as DuckDB list text, cast to a list type in SQL. DuckDB's Python client converts a list
+    parameter element by element, with an import attempt per element: far too slow for a batch's
+    thousands of band keys and signature values."""
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+def _members(conn: duckdb.DuckDBPyConnection, query: str, values: list) -> list[Member]:
+    if not values:
+        return []
+    parameter = _int_list(values) if isinstance(values[0], int) else values
+    rows = conn.execute(_query(query), [parameter]).fetchall()
+    return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
+
+
+def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
+    """Lookups of clustered articles by canonical URL, content hash and MinHash band key."""
+    return KnownMembers(
+        by_url=lambda urls: _members(conn, "cluster_members_by_url", urls),
+        by_hash=lambda hashes: _members(conn, "cluster_members_by_hash", hashes),
+        by_band=lambda keys: _members(conn, "cluster_members_by_band", keys),
+    )
+
+
+def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> int:
+    """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns how many."""
+    rows = conn.execute(_query("new_articles_to_cluster"), [str(staged)]).fetchall()
+    articles = [NewArticle(*row) for row in rows]
+    assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
+                                  settings.shingle_words)
+    now = datetime.now(UTC)
+    for a in assignments:
+        conn.execute("insert into article_clusters values (?, ?, ?, ?, ?, ?::integer[], ?)",
+                     [a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
+                      _int_list(list(a.minhash)), now])
+        conn.execute("insert into minhash_bands select distinct unnest(?::bigint[]), ?",
+                     [_int_list(list(a.band_keys)), a.article_id])
+    return len(assignments)

@@ -1,0 +1,13 @@
+-- Clustered articles sharing at least one MinHash band key with these (near-duplicate candidates).
+with candidates as (
+    select distinct minhash_bands.article_id
+    from minhash_bands
+    where minhash_bands.band_key in (select unnest(?::bigint[]))
+)
+
+select articles.article_id, article_clusters.cluster_id, articles.canonical_url, articles.content_hash,
+       article_clusters.minhash
+from candidates
+inner join articles on articles.article_id = candidates.article_id
+inner join article_clusters on article_clusters.article_id = candidates.article_id
+order by articles.first_seen_at, articles.article_id
