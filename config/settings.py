@@ -285,6 +285,8 @@ def prefect_environment() -> dict[str, str]:
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        # Prefect's ephemeral server gets 20 s to start by default: too little on a busy 2-core machine.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "TRANSFORMERS_VERBOSITY": "error",
     }
 
