@@ -18,6 +18,8 @@ import gc
 import gzip
 import json
 import logging
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,7 +33,7 @@ from typing import Any, cast
 import duckdb
 import trafilatura
 
-from broadsheet.config.settings import Settings, apply_process_environment, load_settings
+from broadsheet.config.settings import Settings, apply_process_environment, load_settings, user_config_file
 from broadsheet.tasks.discover import discover_folder
 from broadsheet.tasks.enrich import enrich_articles
 from broadsheet.tasks.entities import tag_entities
@@ -95,16 +97,26 @@ def load_corpus(root: Path, limit: int | None, settings: Settings) -> Corpus:
     return Corpus(root, candidates, pages, articles)
 
 
-def timed(work: Work, runs: int, repeat: int) -> tuple[float, object]:
-    """Median seconds of one pass of ``work`` over ``runs`` runs of ``repeat`` passes; its last result."""
-    samples, result = [], None
+def seconds_of(work: Work, repeat: int) -> tuple[float, object]:
+    """Seconds one pass of ``work`` takes, averaged over ``repeat`` passes; and its last result."""
+    gc.collect()
+    result, start = None, time.perf_counter()
+    for _ in range(repeat):
+        result = work()
+    return (time.perf_counter() - start) / repeat, result
+
+
+def timed(bare: Work | None, ours: Work, runs: int, repeat: int) -> tuple[float | None, float, object]:
+    """Median seconds per pass of ``bare`` and of ``ours``, run alternately (so the libraries' own
+    caches favour neither); and the last result of ``ours``."""
+    bare_samples, ours_samples, result = [], [], None
     for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(repeat):
-            result = work()
-        samples.append((time.perf_counter() - start) / repeat)
-    return statistics.median(samples), result
+        if bare is not None:
+            bare_samples.append(seconds_of(bare, repeat)[0])
+        seconds, result = seconds_of(ours, repeat)
+        ours_samples.append(seconds)
+    bare_median = statistics.median(bare_samples) if bare_samples else None
+    return bare_median, statistics.median(ours_samples), result
 
 
 def bare_models() -> tuple[Any, Any]:
@@ -176,15 +188,14 @@ def measure_stages(corpus: Corpus, settings: Settings, runs: int, repeat: int) -
     result: object = None
     for stage, items, bare, ours, tokens in stage_plan(corpus, settings):
         print(f"timing {stage} on {items} items ...", file=sys.stderr, flush=True)
-        bare_seconds = timed(bare, runs, repeat)[0] if bare else None
-        ours_seconds, result = timed(ours, runs, repeat)
+        bare_seconds, ours_seconds, result = timed(bare, ours, runs, repeat)
         rows.append(Row(stage, items, bare_seconds, ours_seconds, tokens))
     enrich, enrichments = rows.pop(), cast(list[Enrichment], result)  # enrichment is the plan's last stage
     bare_of = {row.stage.split()[0]: row.bare for row in rows}
     both = _sum(bare_of["entities"], bare_of["topics"])
     rows.append(Row(enrich.stage, enrich.items, both, enrich.ours, enrich.tokens))
     print("timing stage + load ...", file=sys.stderr, flush=True)
-    load_seconds = timed(lambda: load_ours(corpus, enrichments, settings), runs, repeat)[0]
+    load_seconds = timed(None, lambda: load_ours(corpus, enrichments, settings), runs, repeat)[1]
     return [*rows, Row("stage + load (DuckDB)", len(corpus.articles), None, load_seconds)]
 
 
@@ -192,29 +203,36 @@ def _sum(*seconds: float | None) -> float | None:
     return None if any(s is None for s in seconds) else sum(s for s in seconds if s is not None)
 
 
-def link_pages(corpus: Corpus, folder: Path) -> Path:
-    """A folder of links to exactly the corpus's files (so --limit holds for the flow too)."""
+def copy_pages(corpus: Corpus, folder: Path) -> Path:
+    """A temporary copy of exactly the corpus's files, so --limit holds for the flow too (the flow
+    rejects links that lead out of the folder it is given)."""
     for path in corpus.files:
-        link = folder / path.relative_to(corpus.root)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(path)
+        copy = folder / path.relative_to(corpus.root)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
     return folder
 
 
 def ingest_once(pages: Path) -> tuple[float, float, dict[str, int]]:
-    """Wall seconds of ``broadsheet ingest`` into a fresh warehouse, the run's own recorded seconds, counts."""
+    """Wall seconds of ``broadsheet ingest`` into a fresh warehouse, the run's own recorded seconds, counts.
+
+    It runs in a fresh folder, so a ``broadsheet server`` started elsewhere is not used (PREFECT_API_URL
+    still is); the settings file the stages were timed with is passed on.
+    """
     cli = Path(sys.executable).with_name("broadsheet")
     command = [str(cli)] if cli.exists() else [sys.executable, "-m", "broadsheet.flows.cli"]
+    config = user_config_file()
+    options = ["--config", str(config.resolve())] if config else []
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         db = Path(tmp) / "warehouse.duckdb"
         start = time.perf_counter()
-        done = subprocess.run([*command, "ingest", str(pages), "--db", str(db), "--json", "--quiet"],
-                              capture_output=True, text=True)
+        done = subprocess.run([*command, "ingest", str(pages), "--db", str(db), "--json", "--quiet", *options],
+                              capture_output=True, text=True, cwd=tmp)
         wall = time.perf_counter() - start
         if done.returncode != 0:
             sys.exit(f"error: broadsheet ingest exited with {done.returncode}:\n{done.stderr[-3000:]}")
         with duckdb.connect(str(db), read_only=True) as conn:
-            row = conn.execute("select epoch(ended_at) - epoch(started_at) from runs").fetchone()
+            row = conn.execute("select max(epoch(ended_at)) - min(epoch(started_at)) from runs").fetchone()
     return wall, float(row[0]) if row else float("nan"), json.loads(done.stdout)["counts"]
 
 
@@ -224,10 +242,13 @@ def measure_flow(corpus: Corpus, runs: int) -> tuple[float, float, dict[str, int
     recorded: list[float] = []
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
-        pages = link_pages(corpus, Path(tmp))
+        pages = copy_pages(corpus, Path(tmp))
         for number in range(1, runs + 1):
             print(f"timing broadsheet ingest, run {number}/{runs} ...", file=sys.stderr, flush=True)
             wall, seconds, counts = ingest_once(pages)
+            if counts.get("extracted") != len(corpus.articles):
+                sys.exit(f"error: the flow extracted {counts.get('extracted')} articles where the stages extracted "
+                         f"{len(corpus.articles)}, so its time is not comparable; its counts: {json.dumps(counts)}")
             walls.append(wall)
             recorded.append(seconds)
     return statistics.median(walls), statistics.median(recorded), counts
@@ -276,7 +297,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES,
                         help="folder of .html/.html.gz/.txt pages (default: ../shared/eval/fundus-news/test_data)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N pages")
+    parser.add_argument("--limit", type=int, default=None, help="use N pages, evenly spread over the folder")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the pages in one timed stage run")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement; the median is reported")
     parser.add_argument("--skip-flow", action="store_true", help="time the stages only, not broadsheet ingest")
@@ -290,7 +311,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     apply_process_environment()  # offline models, no telemetry; nothing heavy is imported before this
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
     root = require_folder(args.pages.resolve(), "pages folder")
@@ -310,7 +331,8 @@ def main(argv: list[str] | None = None) -> None:
         "pages": f"{pages} from `{_display(root)}` ({len(corpus.articles)} extracted)",
         "runs": f"{args.runs} (median), {args.repeat} pass(es) per stage run; torch threads {torch.get_num_threads()}",
         "flow counts": json.dumps(flow[2]) if flow else "not run (--skip-flow)",
-        "benchmark took": f"{time.perf_counter() - started:.0f} s",
+        "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: {load_before:.2f} "
+                          "(well above 0: other work shared the CPUs)",
     }
     append_section("Stage speed (benchmarks/stages.py)", facts, body, *([args.results] if args.results else []))
 
