@@ -23,7 +23,8 @@ from broadsheet.tasks.fetch import is_html
 from broadsheet.tasks.records import Article, Page, Rejection
 
 EXTRACTOR = f"trafilatura@{version('trafilatura')}"
-_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d"}
+# With the time and offset when the page gives them, so a late-evening story keeps its UTC day.
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
 
 
@@ -86,15 +87,59 @@ def _from_html(page: Page, settings: ExtractSettings) -> dict:
     )
     if document is None or isinstance(document, dict):  # None: nothing found (dict only with as_dict=True)
         return {"text": "", "title": None, "authors": (), "published_at": None, "site": None}
-    title = _clean(document.title)
+    site = _clean(document.sitename) or _hostname(page.final_url)
+    title = strip_site_name(_clean(document.title), site, page.final_url)
     return {
         "text": drop_leading_title((document.text or "").strip(), title),
         "title": title,
         "authors": split_authors(document.author),
         "published_at": parse_date(document.date),
-        "site": _clean(document.sitename) or _hostname(page.final_url),
+        "site": site,
         "canonical": document.url,
     }
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _site_names(site: str | None, url: str) -> set[str]:
+    """Forms a site's name takes in a title suffix: its name, and its host without www. and TLD."""
+    names = {_squash(site)} if site else set()
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    if host:
+        names |= {_squash(host), _squash(host.rsplit(".", 1)[0])}
+    return {name for name in names if len(name) >= 3}
+
+
+def strip_site_name(title: str | None, site: str | None, url: str) -> str | None:
+    """The headline without the site's name that pages append ("Storm hits coast - The Coast Times").
+
+    Only a trailing segment after a separator (a dash of any width, "|", "::", a middle dot) whose letters
+    match the site's name or host is removed, repeatedly ("Story - National | Global"), and never the
+    whole title; a headline that merely contains a dash is left alone.
+    """
+    names = _site_names(site, url)
+    while title and names:
+        head, tail = _split_last(title)
+        squashed = _squash(tail)
+        if not head.strip() or not squashed or len(tail.split()) > 6:
+            break
+        if not any(squashed in name or name in squashed for name in names):
+            break
+        title = head.strip()
+    return title
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[-|\u2013\u2014\u00b7:]{1,2})\s+")
+
+
+def _split_last(title: str) -> tuple[str, str]:
+    """The title before and after its last separator ("", "") when it has none."""
+    matches = list(_TITLE_SEPARATOR.finditer(title))
+    if not matches:
+        return "", ""
+    return title[:matches[-1].start()], title[matches[-1].end():]
 
 
 def drop_leading_title(text: str, title: str | None) -> str:

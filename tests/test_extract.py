@@ -36,7 +36,7 @@ def test_html_article_text_and_metadata(settings: Settings) -> None:
     assert article.title == "Harbour reopens after storm"
     assert article.authors == ("Ana Ruiz", "Tom Bell")
     assert article.site == "Coast Times"
-    assert article.published_at == datetime(2026, 3, 2, tzinfo=UTC)
+    assert article.published_at == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # the time too, not just the day
     assert article.language == "en"
     assert article.text.startswith("Paragraph sentence number 0")  # the repeated headline is dropped
     assert "Home" not in article.text and "Copyright" not in article.text
@@ -121,3 +121,26 @@ def test_canonical_url(url: str, expected: str) -> None:
 def test_content_hash_ignores_whitespace_only_changes() -> None:
     assert content_hash("a  b\n\nc ") == content_hash("a b c")
     assert content_hash("a b c") != content_hash("a b d")
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        ("Storm hits coast - The Coast Times", "The Coast Times", "https://coasttimes.example/a", "Storm hits coast"),
+        ("Storm hits coast | CBC News", "CBC", "https://www.cbc.ca/news/a", "Storm hits coast"),
+        ("Storm hits coast \u2013 coasttimes.example", None, "https://coasttimes.example/a", "Storm hits coast"),
+        ("Kiptoo wins - again", "Demo Post", "https://demo.example/a", "Kiptoo wins - again"),
+        ("CBC News", "CBC", "https://www.cbc.ca/", "CBC News"),  # never the whole title
+        (None, "CBC", "https://www.cbc.ca/", None),
+    ],
+)
+def test_site_name_is_stripped_from_titles(title: str | None, site: str | None, url: str,
+                                           expected: str | None) -> None:
+    from broadsheet.tasks.extract import strip_site_name
+
+    assert strip_site_name(title, site, url) == expected
+
+
+def test_published_time_keeps_its_offset(settings: Settings) -> None:
+    late = HTML.replace("2026-03-02T08:30:00+00:00", "2026-03-02T23:30:00-05:00")
+    assert extract_article(page(late), settings.extract).published_at == datetime(2026, 3, 3, 4, 30, tzinfo=UTC)
