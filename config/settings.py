@@ -110,6 +110,11 @@ class EntitySettings(_Section):
     max_chars: int = Field(
         100_000, ge=1_000, le=1_000_000, description="Characters of an article's text tagged at most."
     )
+    languages: tuple[str, ...] = Field(
+        ("en",),
+        description="Languages (ISO 639-1, as detected at extraction) whose articles are tagged; the English "
+        "model finds mostly noise in other languages. Empty: tag every article.",
+    )
     aliases_file: Path | None = Field(
         None, description="TOML of alias corrections ([[aliases]] alias, name, entity_type) that undo a "
         "wrong merge; empty means none. Run `broadsheet reenrich` after editing it.",

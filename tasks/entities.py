@@ -33,7 +33,7 @@ from broadsheet.tasks.resolve import Cluster, Span
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules5"
+RULES_VERSION = "rules6"  # rules6: only articles in entities.languages are tagged
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -305,8 +305,9 @@ def analyse_articles(articles: list[Article], settings: EntitySettings, keyphras
                      ) -> list[tuple[ArticleEntities, tuple[Keyphrase, ...]]]:
     """Per article, in order: resolved entities, mentions and salience; and its keyphrases (one spaCy pass)."""
     nlp = load_pipeline(settings.model)
-    texts = [article.text[: settings.max_chars] for article in articles]
-    titles = [article.title or "" for article in articles]
+    tagged = [not settings.languages or a.language is None or a.language in settings.languages for a in articles]
+    texts = [a.text[: settings.max_chars] if ok else "" for a, ok in zip(articles, tagged, strict=True)]
+    titles = [(a.title or "") if ok else "" for a, ok in zip(articles, tagged, strict=True)]
     body_docs = nlp.pipe(texts, batch_size=32)
     title_docs = nlp.pipe(titles, batch_size=64)
     corrections = corrections_by_key(settings)

