@@ -55,7 +55,8 @@ def test_deployment_per_scheduled_source() -> None:
     assert world["concurrency_limit"] == 1  # two runs of one source never overlap
     assert world["tags"] == ["broadsheet", "source:World News"]
     assert world["parameters"] == {"sources": [{"name": "World News", "location": "https://x.example/rss",
-                                                "kind": "feed", "schedule": "15m", "enabled": True}]}
+                                                "kind": "feed", "schedule": "15m", "enabled": True,
+                                                "http": {}, "extract": {}, "pipeline": {}}]}
 
 
 def test_no_scheduled_source_is_a_config_error() -> None:
