@@ -56,11 +56,14 @@ def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, setti
     articles = [NewArticle(*row) for row in rows]
     assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
                                   settings.shingle_words)
+    if not assignments:
+        return 0
     now = datetime.now(UTC)
-    for a in assignments:
-        conn.execute("insert into article_clusters values (?, ?, ?, ?, ?, ?::integer[], ?)",
-                     [a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
-                      _int_list(list(a.minhash)), now])
-        conn.execute("insert into minhash_bands select distinct unnest(?::bigint[]), ?",
-                     [_int_list(list(a.band_keys)), a.article_id])
+    conn.executemany("insert into article_clusters values (?, ?, ?, ?, ?, ?::integer[], ?)",
+                     [[a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
+                       _int_list(list(a.minhash)), now] for a in assignments])
+    band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
+    conn.execute("insert into minhash_bands select unnest(bands.keys), bands.article_id "
+                 "from (select unnest(?::bigint[][]) as keys, unnest(?::varchar[]) as article_id) as bands",
+                 [band_lists, [a.article_id for a in assignments]])
     return len(assignments)
