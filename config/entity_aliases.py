@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from broadsheet.config.errors import ConfigError
+from broadsheet.config.tomlfile import read_entries
 
 
 class AliasCorrection(BaseModel):
@@ -52,16 +51,7 @@ def load_alias_corrections(path: Path | None) -> AliasCorrections:
     """The corrections in ``path`` (none when ``path`` is None)."""
     if path is None:
         return NO_CORRECTIONS
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read entities.aliases_file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"entities.aliases_file {path} is not valid TOML: {exc}") from exc
-    try:
-        corrections = tuple(AliasCorrection.model_validate(entry) for entry in data.get("aliases", []))
-    except ValidationError as exc:
-        raise ConfigError(f"invalid [[aliases]] entry in {path}: {exc}") from exc
+    corrections = read_entries(path, "aliases", AliasCorrection, "entities.aliases_file", "[[aliases]] entry")
     if not corrections:
         return NO_CORRECTIONS
     canonical = json.dumps([c.model_dump() for c in corrections], sort_keys=True)

@@ -7,17 +7,17 @@ to recognise it), a ``location`` (URL or path) and a ``name`` that rows in the w
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import ExtractSettings, HttpSettings, PipelineSettings, Settings
+from broadsheet.config.tomlfile import read_entries
 
 SourceKind = Literal["auto", "feed", "page", "urls", "folder", "sitemap", "warc"]
 SOURCE_KINDS: tuple[str, ...] = ("auto", "feed", "page", "urls", "folder", "sitemap", "warc")
@@ -108,16 +108,7 @@ def source_from_argument(location: str, kind: SourceKind = "auto") -> SourceConf
 
 def load_sources(path: Path) -> list[SourceConfig]:
     """Sources declared as ``[[sources]]`` tables in a TOML file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read sources file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
-    try:
-        sources = [SourceConfig.model_validate(entry) for entry in data.get("sources", [])]
-    except ValidationError as exc:
-        raise ConfigError(f"invalid source in {path}: {exc}") from exc
+    sources = list(read_entries(path, "sources", SourceConfig, "sources file", "source"))
     names = [source.name for source in sources]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from broadsheet.config.errors import ConfigError
+from broadsheet.config.tomlfile import read_entries
 
 
 class Topic(BaseModel):
@@ -44,16 +44,7 @@ class Taxonomy:
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read taxonomy {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"taxonomy {path} is not valid TOML: {exc}") from exc
-    try:
-        topics = tuple(Topic.model_validate(entry) for entry in data.get("topics", []))
-    except ValidationError as exc:
-        raise ConfigError(f"invalid topic in {path}: {exc}") from exc
+    topics = read_entries(path, "topics", Topic, "taxonomy", "topic")
     if not topics:
         raise ConfigError(f"taxonomy {path} has no [[topics]]; add at least one")
     ids = [t.id for t in topics]

@@ -102,6 +102,7 @@ def test_sources_file(tmp_path: Path) -> None:
         ('[[sources]]\nname = "a"\nlocation = "x"\n[[sources]]\nname = "a"\nlocation = "y"\n', "repeated: a"),
         ('[[sources]]\nname = "a"\nlocation = "x"\nkind = "podcast"\n', "invalid source"),
         ("[[sources]\n", "not valid TOML"),
+        ('sources = "https://example.org/rss"\n', "must be a list of \\[\\[sources\\]\\] tables"),
     ],
 )
 def test_bad_sources_files(tmp_path: Path, text: str, phrase: str) -> None:
