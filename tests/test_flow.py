@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
+from warehouse_helpers import rows
 
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
@@ -51,14 +51,6 @@ def site(httpserver: HTTPServer) -> str:
     httpserver.expect_request("/empty").respond_with_data("<html><body><nav>x</nav></body></html>",
                                                           content_type="text/html")
     return f"{base.rstrip('/')}/feed.xml"
-
-
-def rows(settings: Settings, sql: str) -> list[tuple]:
-    conn = duckdb.connect(str(settings.warehouse.path), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_feed_ingest_fills_the_warehouse(settings: Settings, site: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
+from warehouse_helpers import rows
 
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.sources import SourceConfig
@@ -22,14 +22,6 @@ STORIES = {
                 "Luis Montenegro hopes his party will win a majority, while the Socialist Party campaigned on "
                 "housing and wages across the country.",
 }
-
-
-def rows(settings: Settings, sql: str) -> list[tuple]:
-    conn = duckdb.connect(str(settings.warehouse.path), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from broadsheet.config.settings import DedupSettings, WarehouseSettings
+import duckdb
+
+from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.tasks.dedup import article_id, canonical_url, content_hash
 from broadsheet.tasks.records import Article, Batch, Enrichment, Entity, Page, Salience, TopicScore
 from broadsheet.warehouse.connection import Target, connect, local_path
@@ -63,3 +65,12 @@ def query(target: Target, sql: str, parameters: list | None = None) -> list[tupl
 
 def duckdb_target(tmp_path: Path) -> WarehouseSettings:
     return WarehouseSettings(path=tmp_path / "w.duckdb")
+
+
+def rows(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the settings' warehouse, opened read-only."""
+    conn = duckdb.connect(str(settings.warehouse.path), read_only=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
