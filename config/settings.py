@@ -197,6 +197,16 @@ class PipelineSettings(_Section):
         "a local cluster of pipeline.dask_workers processes.",
     )
     dask_workers: int = Field(2, ge=1, le=256, description="dask only: worker processes of the local cluster.")
+    workers: int = Field(
+        0, ge=0, le=256,
+        description="Worker processes that extract and enrich documents (trafilatura and spaCy use one core each); "
+        "0: one per CPU this process may use. 1: everything in the flow's own process.",
+    )
+    worker_chunk: int = Field(
+        10, ge=1, le=10_000,
+        description="Documents per job handed to a worker: smaller spreads a batch more evenly over the workers, "
+        "larger batches the models' work better.",
+    )
 
 
 class DedupSettings(_Section):

@@ -7,7 +7,10 @@ stage and lists rejections by reason, visible in the Prefect UI.
 
 from __future__ import annotations
 
+import contextvars
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
 from prefect import flow, runtime
@@ -18,6 +21,7 @@ from broadsheet.config.settings import Settings, WarehouseSettings, load_setting
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows import progress
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
+from broadsheet.tasks import workers
 from broadsheet.tasks.batch import (
     discover_task,
     drop_known_task,
@@ -88,7 +92,12 @@ def _publish(summary: RunSummary, settings: Settings) -> None:
 
 def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
                    named: bool) -> tuple[RunCounts, list[Rejection], int]:
-    """Discover one source and run its documents batch by batch, with the source's own settings."""
+    """Discover one source and run its documents batch by batch, with the source's own settings.
+
+    Two batches are in flight at once, each in its own thread: while the worker processes extract and
+    enrich one, the other is fetched or loaded, so neither the network nor the warehouse leaves the
+    workers idle. Results are taken in batch order; a failed batch fails the run once the other is done.
+    """
     settings = settings_for_source(settings, source)
     prefix = f"{source.name} " if named else ""
     discovery = discover_task.with_options(task_run_name=f"discover {source.name}")([source], settings)
@@ -98,16 +107,29 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     pending = 0
     carry = _carry(discovery)
     chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
-    total, done = len(discovery.candidates), 0
-    for number, chunk in enumerate(chunks, 1):
-        label = f"{prefix}batch {number}/{len(chunks)} (documents {done + 1}-{done + len(chunk)} of {total})"
-        batch_counts, batch, pending = _run_batch(chunk, carry, run_id, settings, label)
-        counts.add(batch_counts)
-        rejections += batch.rejections
-        carry = Batch()
-        done += len(chunk)
-        progress.report(done, total, label)
+    if len(chunks) > 1:
+        workers.start(settings)  # their models load while the first batch is fetched
+    total, submitted, done = len(discovery.candidates), 0, 0
+    in_flight: deque[tuple[int, str, Future[tuple[RunCounts, Batch, int]]]] = deque()
+    with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch") as threads:
+        for number, chunk in enumerate(chunks, 1):
+            first, last = submitted + 1, submitted + len(chunk)
+            label = f"{prefix}batch {number}/{len(chunks)} (documents {first}-{last} of {total})"
+            context = contextvars.copy_context()  # the flow run's context, so task runs belong to it
+            in_flight.append((len(chunk), label,
+                              threads.submit(context.run, _run_batch, chunk, carry, run_id, settings, label)))
+            carry, submitted = Batch(), submitted + len(chunk)
+            while in_flight and (len(in_flight) >= BATCHES_IN_FLIGHT or number == len(chunks)):
+                size, finished, future = in_flight.popleft()
+                batch_counts, batch, pending = future.result()
+                counts.add(batch_counts)
+                rejections += batch.rejections
+                done += size
+                progress.report(done, total, finished)
     return counts, rejections, pending
+
+
+BATCHES_IN_FLIGHT = 2
 
 
 def _carry(discovery: Discovery) -> Batch:
@@ -123,10 +145,10 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     pages = carry.pages + fetched.pages
     articles, extract_rejections = extract_task.with_options(task_run_name=f"extract {label}")(pages, settings)
     fresh, duplicates = drop_known_task.with_options(task_run_name=f"drop-known {label}")(articles, settings)
-    enrichments = enrich_batch(fresh, settings, label)  # split over Dask workers when configured
-    batch = Batch(articles=fresh, enrichments=enrichments, pages=pages,
+    enriched, enrichments, enrich_rejections = enrich_batch(fresh, settings, label)
+    batch = Batch(articles=enriched, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,
-                  rejections=carry.rejections + fetched.rejections + extract_rejections)
+                  rejections=carry.rejections + fetched.rejections + extract_rejections + enrich_rejections)
     loaded = load_task.with_options(task_run_name=f"load {label}")(batch, run_id, settings)
     counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=len(articles),
                        duplicates=duplicates,

@@ -53,8 +53,8 @@ def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: 
         size = settings.pipeline.batch_size
         for start in range(0, len(stale), size):
             articles = read_articles_task(stale[start:start + size], settings)
-            enrichments = enrich_task(articles, settings)
-            batch = Batch(enrichments=enrichments, reenriched=[a.article_id for a in articles])
+            enriched, enrichments, rejections = enrich_task(articles, settings)
+            batch = Batch(enrichments=enrichments, reenriched=[a.article_id for a in enriched], rejections=rejections)
             loaded = load_task(batch, run_id, settings)
             counts.enriched += len(enrichments)
             batches += loaded.batches

@@ -7,6 +7,7 @@ and only while the warehouse is locked: every other failure is already a rejecti
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from prefect.logging import get_run_logger
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
+from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
-from broadsheet.tasks.enrich import current_enrichers, enrich_articles
-from broadsheet.tasks.extract import extract_articles
+from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
 from broadsheet.warehouse.connection import connect, local_path, warehouse_exists
@@ -42,6 +43,12 @@ def fetch_state() -> FetchState:
 
 WAREHOUSE_WRITER_LIMIT = "broadsheet-warehouse-writer"
 
+# The flow runs two batches at once (one fetching or loading while the workers process the other).
+# Within this process they take turns at the network (so the [http] limits hold across batches) and at
+# the warehouse (one connection at a time: connecting migrates, and loads must not interleave).
+FETCH_TURN = threading.Lock()
+WAREHOUSE_TURN = threading.RLock()
+
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
@@ -58,14 +65,16 @@ def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
     """Fetch a batch, conditionally where the warehouse has validators from an earlier fetch."""
-    validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
-    return fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
+    with WAREHOUSE_TURN:
+        validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
+    with FETCH_TURN:
+        return fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
 
 
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
     html_pages, not_html = require_html(pages)
-    articles, rejected = extract_articles(html_pages, settings.extract)
+    articles, rejected = workers.extract_pages(html_pages, settings)  # over the worker processes
     return articles, not_html + rejected
 
 
@@ -73,32 +82,39 @@ def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], 
 def drop_known_task(articles: list[Article], settings: Settings) -> tuple[list[Article], int]:
     """Articles not yet in the warehouse nor earlier in the list; and how many were dropped."""
     unique = list({a.article_id: a for a in articles}.values())
-    if not warehouse_exists(settings.warehouse):
-        return unique, len(articles) - len(unique)
-    conn = connect(settings.warehouse)
-    try:
-        known = known_article_ids(conn, [a.article_id for a in unique])
-    finally:
-        conn.close()
+    with WAREHOUSE_TURN:
+        if not warehouse_exists(settings.warehouse):
+            return unique, len(articles) - len(unique)
+        conn = connect(settings.warehouse)
+        try:
+            known = known_article_ids(conn, [a.article_id for a in unique])
+        finally:
+            conn.close()
     fresh = [a for a in unique if a.article_id not in known]
     return fresh, len(articles) - len(fresh)
 
 
 @task(name="enrich", cache_policy=NO_CACHE)
-def enrich_task(articles: list[Article], settings: Settings) -> list[Enrichment]:
-    return enrich_articles(articles, settings)
+def enrich_task(articles: list[Article], settings: Settings) -> Enriched:
+    """Enrich a batch over the worker processes; an article that kills its worker twice is rejected."""
+    return workers.enrich(articles, settings)
 
 
-def enrich_batch(articles: list[Article], settings: Settings, label: str) -> list[Enrichment]:
-    """Enrich a batch: in this process, or (``pipeline.task_runner = "dask"``) split over the Dask workers."""
+Enriched = tuple[list[Article], list[Enrichment], list[Rejection]]
+
+
+def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enriched:
+    """Enrich a batch: over this process's workers, or (``pipeline.task_runner = "dask"``) split over Dask's."""
     parts = settings.pipeline.dask_workers if settings.pipeline.task_runner == "dask" else 1
     if parts < 2 or len(articles) < 2:
         return enrich_task.with_options(task_run_name=f"enrich {label}")(articles, settings)
     size = -(-len(articles) // parts)
     chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
-    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, settings)
-               for n, chunk in enumerate(chunks, 1)]
-    return [enrichment for future in futures for enrichment in future.result()]
+    alone = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"workers": 1})})
+    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, alone)
+               for n, chunk in enumerate(chunks, 1)]  # each Dask worker is one process: no pool of its own
+    results = [future.result() for future in futures]
+    return ([a for r in results for a in r[0]], [e for r in results for e in r[1]], [j for r in results for j in r[2]])
 
 
 @task(name="find-stale", cache_policy=NO_CACHE)
@@ -126,10 +142,10 @@ def read_articles_task(article_ids: list[str], settings: Settings) -> list[Artic
 def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
     folder = staging_dir(local_path(settings.warehouse))
-    stage_batch(batch, run_id, folder)
+    stage_batch(batch, run_id, folder)  # a folder of its own, appearing atomically: no turn needed
     # One writer at a time: `broadsheet serve` creates this limit on its server; elsewhere it is a no-op
     # and DuckDB's own lock (waited for below) keeps writers apart.
-    with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
+    with WAREHOUSE_TURN, concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
         return load_pending(settings.warehouse, settings.warehouse.lock_wait_seconds, dedup=settings.dedup)
 
 

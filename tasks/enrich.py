@@ -33,6 +33,12 @@ def current_enrichers(settings: Settings) -> Enrichers:
                      topics.enricher_name(settings.topics, taxonomy), taxonomy.version)
 
 
+def load_models(settings: Settings) -> None:
+    """Load (and cache in this process) the models ``settings`` enrich with."""
+    entities.load_pipeline(settings.entities.model)
+    topics.prototypes(settings.topics.model, topics.taxonomy_for(settings.topics))
+
+
 def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichment]:
     """Entities, mentions, salience, keyphrases and topic scores of every article, in order."""
     if not articles:

@@ -29,6 +29,7 @@ import os, sys, time
 point = os.environ.get("KILL_POINT")
 if point:
     import broadsheet.tasks.batch as batch
+    import broadsheet.tasks.workers as workers
     import broadsheet.warehouse.load as load
     where, nth = point.split(":")
     calls = [0]
@@ -48,7 +49,7 @@ if point:
             return real(*args, **kwargs)
         setattr(module, name, wrapper)
 
-    targets = {"fetch": (batch, "fetch_pages"), "enrich": (batch, "enrich_articles"),
+    targets = {"fetch": (batch, "fetch_pages"), "enrich": (workers, "enrich"),
                "stage": (load, "_fsync_dir")}
     if where == "load":  # inside the load transaction, after the articles went in, before the commit
         wrap(load, "_insert_sql", lambda table, *rest: table == "fetches")

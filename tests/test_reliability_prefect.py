@@ -23,14 +23,14 @@ from broadsheet.warehouse.load import staged_batches, staging_dir
 BIN = Path(sys.executable).parent
 DRIVER = """
 import os, sys, time
-import broadsheet.tasks.batch as batch
-real = batch.enrich_articles
+import broadsheet.tasks.workers as workers
+real = workers.enrich
 def paused(*args, **kwargs):
     open(os.environ["MARK"], "w").close()
     while not os.path.exists(os.environ["GO"]):
         time.sleep(0.2)
     return real(*args, **kwargs)
-batch.enrich_articles = paused
+workers.enrich = paused
 from broadsheet.flows.cli import main
 sys.argv = ["broadsheet", *sys.argv[1:]]
 main()

@@ -104,7 +104,7 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
         first_seen.setdefault(article_id, now)
     return {
         "pages": ((p.page_id, p.url, p.final_url, p.source, p.content_type,
-                   base64.b64encode(gzip.compress(p.content, 6)).decode(), len(p.content), p.fetched_at)
+                   base64.b64encode(gzip.compress(p.content, 1)).decode(), len(p.content), p.fetched_at)
                   for p in batch.pages),
         "articles": ((a.article_id, a.url, a.canonical_url, a.source, a.page_id, a.title, list(a.authors),
                       a.published_at, a.fetched_at, a.language, a.site, a.text, a.content_hash, a.extractor,

@@ -1,0 +1,271 @@
+"""End-to-end throughput against the libraries' own limit, on one and two cores, with peak memory.
+
+    python benchmarks/throughput.py [--pages DIR] [--total N] [--cores 1,2] [--runs K] [--no-plain]
+
+1. Builds a folder of ``--total`` distinct pages from the real pages under DIR (default: the fundus
+   news pages): copy k of a page carries "?edition=k" on its canonical URL and a sentence of its own,
+   so no copy is dropped as already known (every one is extracted, enriched and loaded).
+2. Times each stage *bare* on one core, in a child process pinned to CPU 0 (torch on one thread):
+   gzip, trafilatura, spaCy's pipeline over the texts broadsheet tags (its language gate), and
+   sentence-transformers over the article leads; each the median of K passes over the distinct pages.
+3. The pipeline's limit: one core, 1 / Σ(seconds per page of each bare stage); two cores, twice that
+   (every stage perfectly parallel: a strict limit, loading and orchestration count against us).
+4. Runs ``broadsheet ingest`` on the folder into a fresh warehouse K times per core count, pinned with
+   the CPU affinity (which ``pipeline.workers = 0`` follows), sampling the summed RSS of the whole
+   process tree (Prefect's temporary server included) every 0.2 s for the peak.
+5. With two cores, runs the same flow function once more *without Prefect* (tasks called as plain
+   functions, no API, no server) to measure orchestration overhead: 1 - plain wall / Prefect wall.
+
+Prints a markdown table and appends it, with the machine and versions, to ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import EVAL, append_section, markdown_table, require_folder
+
+DEFAULT_PAGES = EVAL / "fundus-news" / "test_data"
+CANONICAL = re.compile(rb"""(<(?:link|meta)[^>]+(?:rel=["']canonical["']|property=["']og:url["'])[^>]*?"""
+                       rb"""(?:href|content)=["'])([^"'?#]+)""", re.IGNORECASE)
+PARAGRAPH_END = re.compile(rb"</p>", re.IGNORECASE)
+BROADSHEET = Path(sys.executable).with_name("broadsheet")
+
+
+def originals(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith((".html", ".html.gz", ".htm")))
+
+
+def distinct_copy(html: bytes, edition: int) -> bytes:
+    """The page with its own canonical URL and a sentence of its own in its fifth paragraph (or last)."""
+    if edition == 0:
+        return html
+    html = CANONICAL.sub(lambda m: m.group(1) + m.group(2) + f"?edition={edition}".encode(), html)
+    ends = [m.start() for m in PARAGRAPH_END.finditer(html)]
+    if ends:
+        at = ends[min(4, len(ends) - 1)]
+        html = html[:at] + f" This is edition {edition} of the story.".encode() + html[at:]
+    return html
+
+
+def build_corpus(pages: list[Path], total: int, folder: Path) -> None:
+    for number in range(total):
+        source = pages[number % len(pages)]
+        raw = source.read_bytes()
+        html = gzip.decompress(raw) if source.suffix == ".gz" else raw
+        (folder / f"{number:06d}-{source.name.removesuffix('.gz')}").write_bytes(
+            distinct_copy(html, number // len(pages)))
+
+
+BARE = textwrap.dedent('''
+    import gzip, json, os, statistics, sys, time
+    os.sched_setaffinity(0, {0})
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from broadsheet.config.settings import apply_process_environment, load_settings
+    apply_process_environment(quiet=True)
+    import logging
+    for name in ("trafilatura", "htmldate", "courlan"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import torch
+    torch.set_num_threads(1)
+    sys.path.insert(0, sys.argv[3])
+    from stages import bare_models, extract_bare, read_bare
+    from broadsheet.tasks.discover import discover_folder
+    from broadsheet.tasks.extract import extract_articles
+    from broadsheet.tasks.fetch import local_path, read_local
+    from broadsheet.tasks.topics import article_lead
+    settings = load_settings()
+    runs = int(sys.argv[2])
+    from pathlib import Path
+    candidates = discover_folder(Path(sys.argv[1]), "bench").candidates
+    files = [local_path(c.url) for c in candidates]
+    pages = [read_local(c, settings.http.max_body_bytes) for c in candidates]
+    articles, _ = extract_articles(pages, settings.extract)
+    gate = settings.entities.languages
+    tagged = [a.text[: settings.entities.max_chars] for a in articles if not gate or a.language in gate]
+    leads = [article_lead(a, settings.topics.max_chars) for a in articles]
+    nlp, encoder = bare_models()
+    list(nlp.pipe(tagged[:8])); encoder.encode(leads[:16]); extract_bare(pages[:3])
+    work = {"read": lambda: read_bare(files), "extract": lambda: extract_bare(pages),
+            "spacy": lambda: list(nlp.pipe(tagged)), "embed": lambda: encoder.encode(leads)}
+    seconds = {}
+    for name, job in work.items():
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter(); job(); samples.append(time.perf_counter() - start)
+        seconds[name] = statistics.median(samples)
+    print(json.dumps({"pages": len(pages), "articles": len(articles), "tagged": len(tagged),
+                      "tokens": sum(len(d) for d in nlp.tokenizer.pipe(tagged)), "seconds": seconds}))
+''')
+
+PLAIN = textwrap.dedent('''
+    """broadsheet's ingest flow with Prefect taken out: tasks are plain calls, no API, no server."""
+    import contextlib, json, logging, sys, time
+    start = time.perf_counter()
+    from broadsheet.config.settings import apply_process_environment, load_settings
+    apply_process_environment(quiet=True)
+    for name in ("trafilatura", "htmldate", "courlan"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import prefect.tasks
+    prefect.tasks.Task.__call__ = lambda self, *args, **kwargs: self.fn(*args, **kwargs)
+    import broadsheet.flows.ingest as ingest
+    import broadsheet.tasks.batch as batch
+    batch.get_run_logger = ingest.get_run_logger = lambda: logging.getLogger("broadsheet")
+    batch.concurrency = lambda *args, **kwargs: contextlib.nullcontext()
+    ingest.create_markdown_artifact = lambda *args, **kwargs: None
+    from broadsheet.config.sources import source_from_argument
+    settings = load_settings(warehouse={"path": sys.argv[2]})
+    summary = ingest.ingest_flow.fn([source_from_argument(sys.argv[1])], settings)
+    print(json.dumps({"wall": time.perf_counter() - start, "loaded": summary.counts.loaded}))
+''')
+
+
+def measure_bare(folder: Path, runs: int) -> dict:
+    """Bare stage seconds over the distinct pages, in a child pinned to CPU 0."""
+    done = subprocess.run([sys.executable, "-c", BARE, str(folder), str(runs), str(Path(__file__).parent)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"error: the bare stage timing failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak summed RSS (bytes) of the process tree, and stdout of ``command`` on ``cpus``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+    root, peak = psutil.Process(process.pid), 0
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(_rss(p) for p in tree))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.2)
+    wall = time.perf_counter() - start
+    out, err = process.communicate()
+    if process.returncode != 0:
+        sys.exit(f"error: {' '.join(command[:3])} exited with {process.returncode}:\n{err[-3000:]}")
+    return wall, peak, out
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_info().rss)
+    except psutil.NoSuchProcess:
+        return 0
+
+
+def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS, articles loaded) of one ingest of ``corpus`` into a fresh warehouse."""
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
+        db = Path(tmp) / "warehouse.duckdb"
+        if plain:
+            command = [sys.executable, "-c", PLAIN, str(corpus), str(db)]
+        else:
+            command = [str(BROADSHEET), "ingest", str(corpus), "--db", str(db), "--json", "--quiet"]
+        wall, peak, out = run_tree(command, cpus, Path(tmp))
+        loaded = json.loads(out)["loaded"] if plain else json.loads(out)["counts"]["loaded"]
+    return wall, peak, loaded
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES,
+                        help="folder of real .html/.html.gz pages (default: ../shared/eval/fundus-news/test_data)")
+    parser.add_argument("--total", type=int, default=2000, help="distinct pages in the ingested folder")
+    parser.add_argument("--cores", default="1,2", help="core counts to run the ingest on (CPUs 0..n-1)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are reported")
+    parser.add_argument("--no-plain", action="store_true", help="skip the run without Prefect")
+    parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
+    args = parser.parse_args(argv)
+    args.cores = [int(c) for c in args.cores.split(",")]
+    if args.total < 1 or args.runs < 1 or any(c < 1 or c > len(os.sched_getaffinity(0)) for c in args.cores):
+        parser.error("--total and --runs must be at least 1, --cores between 1 and this machine's CPUs")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
+    pages = originals(require_folder(args.pages.resolve(), "pages folder"))
+    with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
+        distinct, corpus = Path(tmp) / "distinct", Path(tmp) / "corpus"
+        distinct.mkdir(), corpus.mkdir()
+        build_corpus(pages, len(pages), distinct)
+        build_corpus(pages, args.total, corpus)
+        print(f"timing the bare stages on {len(pages)} pages, one core ...", file=sys.stderr, flush=True)
+        bare = measure_bare(distinct, args.runs)
+        per_page = {name: seconds / bare["pages"] for name, seconds in bare["seconds"].items()}
+        limit_one = 1 / sum(per_page.values())
+        rows = [[f"bare {name}", f"{bare['pages'] / seconds:,.1f}", "—", "—", "—"]
+                for name, seconds in bare["seconds"].items()]
+        rows.append(["limit, 1 core (sum of bare stages)", f"{limit_one:,.2f}", "—", "—", "—"])
+        rate_of: dict[int, float] = {}
+        walls_of: dict[int, float] = {}
+        for cores in args.cores:
+            cpus, samples = set(range(cores)), []
+            for number in range(1, args.runs + 1):
+                print(f"broadsheet ingest of {args.total} pages on {cores} core(s), run {number}/{args.runs} ...",
+                      file=sys.stderr, flush=True)
+                samples.append(ingest(corpus, cpus))
+            wall = statistics.median(s[0] for s in samples)
+            peak = max(s[1] for s in samples)
+            loaded = min(s[2] for s in samples)
+            rate_of[cores], walls_of[cores] = args.total / wall, wall
+            limit = limit_one * cores
+            rows.append([f"broadsheet ingest, {cores} core(s)", f"{rate_of[cores]:,.2f}",
+                         f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{peak / 2**30:.2f}",
+                         f"{loaded} of {args.total} loaded; wall {wall:,.0f} s"])
+        if 1 in rate_of and 2 in rate_of:
+            rows.append(["two cores / one core", f"{rate_of[2] / rate_of[1]:.2f}x", "—", "—", "—"])
+        if not args.no_plain:
+            cores = max(args.cores)
+            print(f"the same flow without Prefect on {cores} core(s) ...", file=sys.stderr, flush=True)
+            plain_wall, plain_peak, loaded = ingest(corpus, set(range(cores)), plain=True)
+            overhead = 1 - plain_wall / walls_of[cores]
+            rows.append([f"flow without Prefect, {cores} core(s)", f"{args.total / plain_wall:,.2f}", "—",
+                         f"{plain_peak / 2**30:.2f}",
+                         f"{loaded} loaded; Prefect's share of the wall time: {overhead:.1%}"])
+    header = ["what", "pages/s", "ratio to limit", "peak RSS GiB (tree)", "notes"]
+    body = markdown_table(header, rows) + "\n\n" + NOTE
+    print(body)
+    facts = {
+        "pages": f"{args.total} distinct pages built from {len(pages)} real ones (`{_display(args.pages)}`); "
+                 f"bare stages over the {bare['pages']} originals ({bare['articles']} articles, {bare['tagged']} "
+                 f"tagged by spaCy, {bare['tokens']:,} tokens: {bare['tokens'] / bare['seconds']['spacy']:,.0f} "
+                 "tokens/s)",
+        "runs": f"{args.runs} per measurement (median wall; peak is the max)",
+        "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: {load_before:.2f}",
+    }
+    append_section("Throughput against the limit (benchmarks/throughput.py)", facts, body,
+                   *([args.results] if args.results else []))
+
+
+NOTE = ("Bare stages run in one process pinned to CPU 0 (torch on one thread). The two-core limit is twice the "
+        "one-core limit. Ingest runs are the real CLI pinned to the first N CPUs (`pipeline.workers = 0` follows "
+        "the affinity), Prefect's temporary server included, from process start to exit. Peak RSS sums every "
+        "process of the run's tree (sampled every 0.2 s).")
+
+
+def _display(path: Path) -> str:
+    path = path.resolve()
+    return f"eval/{path.relative_to(EVAL)}" if path.is_relative_to(EVAL) else path.name
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Extraction and enrichment spread over worker processes, one per usable CPU by default.
+
+trafilatura and spaCy hold Python's GIL, so threads cannot use a second core: the CPU-bound stages
+run in a pool of ``pipeline.workers`` processes, started once per process with the *spawn* method
+(none inherits Prefect's threads or locks), each loading its models once as it starts. A batch is cut
+into jobs of ``pipeline.worker_chunk`` documents that go to whichever worker is free, so one long
+article does not hold the others up; results come back in document order.
+
+Starting workers costs seconds (each loads spaCy and the embedding model), so the pool runs only once
+:func:`start` asked for it (the ingest flow does, for a source of more than one batch); until then,
+and with one worker, the work runs in this process: no start-up, no copies.
+
+A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
+the pool is restarted and their documents retried one by one; a document that kills a worker again
+becomes a ``worker_crashed`` rejection and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from broadsheet.config.settings import Settings
+from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
+from broadsheet.tasks.extract import extract_articles
+from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
+
+Item = TypeVar("Item", Page, Article)
+Result = TypeVar("Result")
+QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, as ``taskset`` sets it), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.pipeline.workers or usable_cpus()
+
+
+def start(settings: Settings) -> None:
+    """Start the worker processes, each loading its models, unless ``settings`` want one worker.
+
+    Returns at once: the models load while the caller goes on (fetching the first batch, say)."""
+    workers = worker_count(settings)
+    if workers < 2:
+        return
+    with _pool_lock:
+        pool = _ensure_pool(workers, settings)
+    for _ in range(workers):  # the pool spawns a process per job waiting while it has fewer than `workers`
+        pool.submit(int)
+
+
+def extract_pages(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    """:func:`extract_articles` over the workers; articles and rejections in page order."""
+    parts = _map(_extract_job, pages, settings, lambda page: ([], [_crashed("extract", page)]))
+    return ([a for part in parts for a in part[0]], [r for part in parts for r in part[1]])
+
+
+def enrich(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
+    """:func:`enrich_articles` over the workers: the articles enriched (in order), their enrichments,
+    and a rejection for each article that crashed its worker twice."""
+    parts = _map(_enrich_job, articles, settings, lambda article: ([], [], [_crashed("enrich", article)]))
+    return ([a for part in parts for a in part[0]], [e for part in parts for e in part[1]],
+            [r for part in parts for r in part[2]])
+
+
+def _extract_job(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    return extract_articles(pages, settings.extract)
+
+
+def _enrich_job(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
+    return articles, enrich_articles(articles, settings), []
+
+
+def _crashed(stage: Stage, item: Page | Article) -> Rejection:
+    logging.getLogger(__name__).warning("a %s worker died twice on %s; the document is rejected", stage, item.url)
+    return Rejection(stage, item.url, item.source, "worker_crashed",
+                     f"the {stage} worker process died on this document twice (a crash or out of memory)")
+
+
+def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], settings: Settings,
+         crashed: Callable[[Item], Result]) -> list[Result]:
+    """``job`` over ``items`` in chunks, in this process or over the pool; one result per chunk, in order."""
+    workers, size = worker_count(settings), settings.pipeline.worker_chunk
+    if not items:
+        return []
+    if workers < 2 or _pool is None:
+        return [job(items, settings)]
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    futures = [_submit(workers, job, chunk, settings) for chunk in chunks]
+    results: list[Result] = []
+    for chunk, future in zip(chunks, futures, strict=True):
+        try:
+            results.append(future.result())
+        except BrokenProcessPool:
+            results += [_retry_alone(workers, job, item, settings, crashed) for item in chunk]
+    return results
+
+
+def _retry_alone(workers: int, job: Callable[[list[Item], Settings], Result], item: Item, settings: Settings,
+                 crashed: Callable[[Item], Result]) -> Result:
+    """One document of a job lost with a dead worker, alone (a broken pool is restarted at submission);
+    a rejection if its worker dies again."""
+    try:
+        return _submit(workers, job, [item], settings).result()
+    except BrokenProcessPool:
+        return crashed(item)
+
+
+def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: list[Item],
+            settings: Settings) -> Future[Result]:
+    with _pool_lock:
+        pool = _ensure_pool(workers, settings)
+        try:
+            return pool.submit(job, chunk, settings)
+        except BrokenProcessPool:
+            _shutdown()
+            return _ensure_pool(workers, settings).submit(job, chunk, settings)
+
+
+def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size != workers:
+        _shutdown()
+        levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_start_worker, initargs=(levels, settings))
+        _pool_size = workers
+    return _pool
+
+
+def _shutdown() -> None:
+    global _pool, _pool_size
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool, _pool_size = None, 0
+
+
+def shutdown() -> None:
+    """Stop the worker processes (they also stop with this process)."""
+    with _pool_lock:
+        _shutdown()
+
+
+def _start_worker(levels: dict[str, int], settings: Settings) -> None:
+    """In each new worker: the parent's log levels, one thread for the models (one worker per CPU),
+    and the models loaded, so the first job does not wait for them."""
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch when it is first imported, just below
+    current_enrichers(settings)
+    load_models(settings)

@@ -1,0 +1,108 @@
+"""Worker processes: the same results as one process, in order, and a dying worker costs one document."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_flow import article_html
+
+from broadsheet.config.settings import Settings
+from broadsheet.tasks import workers
+from broadsheet.tasks.records import Page
+
+TOPICS = ("harbour", "budget", "league", "vaccine", "flood", "chips", "rail")
+
+
+def with_workers(settings: Settings, count: int, chunk: int = 2) -> Settings:
+    pipeline = settings.pipeline.model_copy(update={"workers": count, "worker_chunk": chunk})
+    return settings.model_copy(update={"pipeline": pipeline})
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[None]:
+    """Worker processes for the module (each loads the models once), stopped afterwards."""
+    yield
+    workers.shutdown()
+
+
+def pages() -> list[Page]:
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    found = []
+    for number, name in enumerate(TOPICS):
+        text = " ".join([f"The {name} plan was approved by Mayor Ana Ruiz in Lisbon on Monday."] * (number + 2)
+                        + [f"Officials at the European Commission said the {name} decision changes the city."])
+        html = article_html(f"{name.title()} plan approved", text).encode()
+        found.append(Page(f"https://news.example/{name}", f"https://news.example/{name}", "test", html,
+                          "text/html", now))
+    found.insert(3, Page("https://news.example/empty", "https://news.example/empty", "test",
+                         b"<html><body><p>tiny</p></body></html>", "text/html", now))
+    return found
+
+
+def test_the_pool_gives_what_one_process_gives_in_document_order(settings: Settings, pool: None) -> None:
+    alone, parallel = with_workers(settings, 1), with_workers(settings, 2)
+    expected_articles, expected_rejections = workers.extract_pages(pages(), alone)
+    expected = workers.enrich(expected_articles, alone)
+    assert workers._pool is None  # one worker: everything ran in this process
+
+    workers.start(parallel)
+    assert workers._pool is not None
+    articles, rejections = workers.extract_pages(pages(), parallel)
+    enriched, enrichments, crashed = workers.enrich(articles, parallel)
+
+    assert articles == expected_articles and len(articles) == len(TOPICS)
+    assert [r.url for r in rejections] == [r.url for r in expected_rejections] == ["https://news.example/empty"]
+    assert enriched == articles and crashed == []
+    assert [e.article_id for e in enrichments] == [a.article_id for a in articles]
+    for got, want in zip(enrichments, expected[1], strict=True):
+        assert (got.entities, got.mentions, got.salience, got.keyphrases) == \
+               (want.entities, want.mentions, want.salience, want.keyphrases)
+        assert [t.topic_id for t in got.topics] == [t.topic_id for t in want.topics]
+        assert got.embedding == pytest.approx(want.embedding, abs=1e-4)
+
+
+def _dies_on_boom(items: list[str], settings: Settings) -> list[str]:
+    """A job (importable by the workers) whose process dies on the item "boom", as a segfault would."""
+    if "boom" in items:
+        os._exit(11)
+    return [item.upper() for item in items]
+
+
+def test_a_worker_that_dies_costs_only_its_document(settings: Settings, pool: None) -> None:
+    parallel = with_workers(settings, 2, chunk=2)
+    workers.start(parallel)
+    items = ["a", "b", "boom", "c", "d", "e"]
+    results = workers._map(_dies_on_boom, items, parallel, lambda item: [f"crashed {item}"])  # type: ignore[arg-type]
+    assert [r for part in results for r in part] == ["A", "B", "crashed boom", "C", "D", "E"]
+    # the pool was restarted and works on
+    assert workers._map(_dies_on_boom, ["f", "g", "h"], parallel, lambda item: [])  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("prefect_harness", "pool")
+def test_a_multi_batch_ingest_on_two_workers_loads_what_one_worker_loads(settings: Settings, tmp_path: Path) -> None:
+    from broadsheet.config.sources import source_from_argument
+    from broadsheet.flows.ingest import ingest_flow
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for page in pages():
+        (folder / f"{page.url.rsplit('/', 1)[1]}.html").write_bytes(page.content)
+    loaded = {}
+    for count in (1, 2):
+        run = with_workers(settings, count)
+        run = run.model_copy(update={
+            "pipeline": run.pipeline.model_copy(update={"batch_size": 3}),
+            "warehouse": run.warehouse.model_copy(update={"path": tmp_path / f"w{count}.duckdb"})})
+        summary = ingest_flow([source_from_argument(str(folder))], run)
+        assert summary.counts.loaded == len(TOPICS) and summary.rejections == {"extract/no_text": 1}
+        with duckdb.connect(str(run.warehouse.path), read_only=True) as conn:
+            loaded[count] = conn.execute(
+                "select a.title, count(distinct m.entity_id), count(distinct t.topic_id) from articles a "
+                "left join mentions m using (article_id) left join article_topics t using (article_id) "
+                "group by a.title order by a.title").fetchall()
+    assert loaded[1] == loaded[2] and len(loaded[2]) == len(TOPICS)
