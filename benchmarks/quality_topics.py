@@ -1,20 +1,26 @@
-"""Topic quality on BBC News: broadsheet's taxonomy scoring beside one-line descriptions, in one run.
+"""Topic quality on BBC News: broadsheet's taxonomy scoring per embedding runtime, with embedding speed, in one run.
 
-    python benchmarks/quality_topics.py [--bbc DIR] [--every N] [--taxonomy FILE] [--results FILE]
+    python benchmarks/quality_topics.py [--bbc DIR] [--every N] [--runtimes torch,onnx,onnx-int8]
+                                        [--max-chars 2000,1000] [--threads 1] [--taxonomy FILE] [--results FILE]
 
 Every article (line 1 headline, then paragraphs; label = folder) is scored against the *full* taxonomy
 (17 IPTC Media Topics by default) and its top topic is mapped to a BBC class as
 ../shared/eval/README.md says: economy, business and finance → business; arts, culture, entertainment
 and media → entertainment; politics → politics; sport → sport; science and technology → tech; any other
-topic is wrong. Macro F1 over the five classes. Two systems share the article embeddings:
-*one-line descriptions* (each topic's centroid is its ``label: description`` alone, the old scorer)
-and *broadsheet* (``tasks.topics``: descriptions, keywords and examples from topics.toml). Nothing
-is trained or tuned on BBC text. The table is printed and appended to ``benchmarks/RESULTS.md``.
+topic is wrong. Macro F1 over the five classes, for each ``topics.runtime`` and ``topics.max_chars``
+given (*broadsheet*: ``tasks.topics`` with descriptions, keywords and examples from topics.toml), and
+once, on the first runtime, the *one-line descriptions* baseline (each topic's centroid is its
+``label: description`` alone, the old scorer). Every runtime embeds the same texts on ``--threads``
+threads, chunk by chunk in turn, so a machine busy with something else slows all of them alike: the
+articles/s are comparable within a run. Cosine similarity to the first runtime's vectors (mean and
+minimum over the articles) says how far the others drift. Nothing is trained or tuned on BBC text.
+The table is printed and appended to ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
@@ -24,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from broadsheet.config.settings import apply_process_environment, load_settings
+from broadsheet.config.settings import TopicSettings, apply_process_environment, load_settings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
 from broadsheet.tasks import topics
 from broadsheet.tasks.records import Article
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import EVAL, append_section, markdown_table, require_folder
+from results import EVAL, append_section, markdown_table, require_folder, versions
 
 CLASSES = ("business", "entertainment", "politics", "sport", "tech")
 IPTC_TO_BBC = {"04000000": "business", "01000000": "entertainment", "11000000": "politics",
@@ -82,38 +88,81 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bbc", type=Path, default=EVAL / "bbc-news")
     parser.add_argument("--every", type=int, default=1, help="Use every Nth article of each class.")
+    parser.add_argument("--runtimes", default="torch,onnx,onnx-int8",
+                        help="Comma-separated topics.runtime values; the first is the reference for cosines.")
+    parser.add_argument("--max-chars", default="", help="Comma-separated topics.max_chars values (default: setting).")
+    parser.add_argument("--threads", type=int, default=1, help="Threads each runtime embeds on (0: its default).")
+    parser.add_argument("--chunk", type=int, default=64, help="Articles each runtime embeds in turn.")
     parser.add_argument("--taxonomy", type=Path, default=None, help="Taxonomy TOML (default: topics.toml).")
     parser.add_argument("--results", type=Path, default=None, help="Results file (default benchmarks/RESULTS.md).")
     parser.add_argument("--no-record", action="store_true", help="Print only; do not append to RESULTS.md.")
     return parser.parse_args(argv)
 
 
+def embed_in_turns(texts: list[str], configs: list[TopicSettings], chunk: int) -> tuple[list[np.ndarray], list[float]]:
+    """Every config's vectors of ``texts`` and its seconds, embedding chunk by chunk in turn (warmed up first)."""
+    for config in configs:
+        topics.embed(texts[:8], config)  # load the model, build or read the ONNX export, warm up
+    parts: list[list[np.ndarray]] = [[] for _ in configs]
+    seconds = [0.0] * len(configs)
+    for start in range(0, len(texts), chunk):
+        for i, config in enumerate(configs):
+            began = time.perf_counter()
+            parts[i].append(topics.embed(texts[start:start + chunk], config))
+            seconds[i] += time.perf_counter() - began
+    return [np.vstack(p) for p in parts], seconds
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     apply_process_environment(quiet=True)
     settings = load_settings().topics
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     taxonomy = load_taxonomy(args.taxonomy) if args.taxonomy else topics.taxonomy_for(settings)
     articles, gold = read_bbc(require_folder(args.bbc, "BBC News"), args.every)
-    start = time.perf_counter()
-    vectors = topics.embed([topics.article_lead(a, settings.max_chars) for a in articles], settings.model)
-    seconds = time.perf_counter() - start
-    systems = {
-        "MiniLM, one-line descriptions": centroid_only(vectors, topics.prototypes(settings.model, one_line(taxonomy))),
-        "broadsheet (topics.toml)": topics.topic_scores(vectors, topics.prototypes(settings.model, taxonomy)),
-    }
+    runtimes = args.runtimes.split(",")
+    lengths = [int(n) for n in args.max_chars.split(",")] if args.max_chars else [settings.max_chars]
+    load_before, began = os.getloadavg()[0], time.perf_counter()
     rows = []
-    for name, scores in systems.items():
-        predicted = predicted_classes(scores, taxonomy)
-        macro, per_class = macro_f1(gold, predicted)
-        print(name, f"{macro:.3f}", Counter(p for g, p in zip(gold, predicted, strict=True) if g != p))
-        rows.append([name, f"{macro:.3f}", *(f"{per_class[c]:.3f}" for c in CLASSES)])
-    table = markdown_table(["system", "macro F1", *CLASSES], rows)
+    for max_chars in lengths:
+        configs = [settings.model_copy(update={"runtime": r, "threads": args.threads, "max_chars": max_chars})
+                   for r in runtimes]
+        texts = [topics.article_lead(a, max_chars) for a in articles]
+        vectors, seconds = embed_in_turns(texts, configs, args.chunk)
+        for config, vecs, secs in zip(configs, vectors, seconds, strict=True):
+            if not rows:
+                baseline = centroid_only(vecs, topics.prototypes(config, one_line(taxonomy)))
+                rows.append(result_row(f"{config.runtime}, one-line descriptions", config, baseline, gold, taxonomy))
+            scores = topics.topic_scores(vecs, topics.prototypes(config, taxonomy))
+            cosine = (vecs * vectors[0]).sum(axis=1)
+            rows.append([*result_row(f"{config.runtime}, topics.toml", config, scores, gold, taxonomy),
+                         f"{len(texts) / secs:.1f}", f"{seconds[0] / secs:.2f}",
+                         f"{cosine.mean():.4f} / {cosine.min():.4f}"])
+            print(rows[-1], flush=True)
+    header = ["system", "max_chars", "macro F1", *CLASSES, "articles/s",
+              f"speed vs {runtimes[0]}", f"cosine to {runtimes[0]} mean / min"]
+    table = markdown_table(header, [row + [""] * (len(header) - len(row)) for row in rows])
     print(table)
     if not args.no_record:
-        facts = {"articles": str(len(articles)), "topics": str(len(taxonomy.topics)),
-                 "taxonomy": taxonomy.version, "embedding": f"{len(articles) / seconds:.1f} articles/s"}
-        append_section("Topic quality on BBC News (benchmarks/quality_topics.py)", facts, table,
-                       *([args.results] if args.results else []))
+        facts = {"articles": f"{len(articles)} (every {args.every})", "topics": str(len(taxonomy.topics)),
+                 "taxonomy": taxonomy.version, "threads": str(args.threads or "runtime default"),
+                 "versions of the ONNX runtime": versions(("onnxruntime", "onnx")),
+                 "load average (1 min) before / after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
+                 "benchmark took": f"{time.perf_counter() - began:.0f} s"}
+        append_section("Topic quality on BBC News per embedding runtime (benchmarks/quality_topics.py)", facts,
+                       table + "\n\nSpeed is of the embedding alone (tokenizing, the model, pooling), on the "
+                       "same texts, each runtime in turn per chunk.", *([args.results] if args.results else []))
+
+
+def result_row(name: str, config: TopicSettings, scores: np.ndarray, gold: list[str],
+               taxonomy: Taxonomy) -> list[str]:
+    predicted = predicted_classes(scores, taxonomy)
+    macro, per_class = macro_f1(gold, predicted)
+    print(name, config.max_chars, f"{macro:.3f}", Counter(p for g, p in zip(gold, predicted, strict=True) if g != p))
+    return [name, str(config.max_chars), f"{macro:.3f}", *(f"{per_class[c]:.3f}" for c in CLASSES)]
 
 
 if __name__ == "__main__":

