@@ -148,7 +148,8 @@ class TopicSettings(_Section):
     )
     threads: int = Field(
         0, ge=0, le=256,
-        description="ONNX runtimes only: threads one embedding call uses (0: ONNX Runtime's default, one per core).",
+        description="ONNX runtimes only: threads one embedding call uses (0: the worker's share of the CPUs, "
+        "usable CPUs / pipeline.workers).",
     )
     cache_dir: Path | None = Field(
         None,

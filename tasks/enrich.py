@@ -36,7 +36,7 @@ def current_enrichers(settings: Settings) -> Enrichers:
 def load_models(settings: Settings) -> None:
     """Load (and cache in this process) the models ``settings`` enrich with."""
     entities.load_pipeline(settings.entities.model)
-    topics.prototypes(settings.topics.model, topics.taxonomy_for(settings.topics))
+    topics.prototypes(settings.topics, topics.taxonomy_for(settings.topics))
 
 
 def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichment]:

@@ -52,6 +52,15 @@ def worker_count(settings: Settings) -> int:
     return settings.pipeline.workers or usable_cpus()
 
 
+def _sharing_cpus(settings: Settings, workers: int) -> Settings:
+    """``settings`` with the embedding model's threads (when left to broadsheet: 0) set to each worker's
+    share of the CPUs, so that workers do not fight over cores."""
+    if settings.topics.threads:
+        return settings
+    topics = settings.topics.model_copy(update={"threads": max(1, usable_cpus() // workers)})
+    return settings.model_copy(update={"topics": topics})
+
+
 def start(settings: Settings) -> None:
     """Start the worker processes, each loading its models, unless ``settings`` want one worker.
 
@@ -60,7 +69,7 @@ def start(settings: Settings) -> None:
     if workers < 2:
         return
     with _pool_lock:
-        pool = _ensure_pool(workers, settings)
+        pool = _ensure_pool(workers, _sharing_cpus(settings, workers))
     for _ in range(workers):  # the pool spawns a process per job waiting while it has fewer than `workers`
         pool.submit(int)
 
@@ -97,6 +106,7 @@ def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], setti
          crashed: Callable[[Item], Result]) -> list[Result]:
     """``job`` over ``items`` in chunks, in this process or over the pool; one result per chunk, in order."""
     workers, size = worker_count(settings), settings.pipeline.worker_chunk
+    settings = _sharing_cpus(settings, workers)
     if not items:
         return []
     if workers < 2 or _pool is None:
