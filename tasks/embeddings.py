@@ -197,6 +197,15 @@ def cache_key(folder: Path, runtime: str, label: str = "") -> str:
     return f"{label or folder.resolve().name}-{runtime}-{digest}"
 
 
+def needs_torch(settings: TopicSettings) -> bool:
+    """Whether embedding with ``settings`` imports torch: the torch runtime, or an export not built yet."""
+    if settings.runtime == "torch":
+        return True
+    folder = _transformer_folder(model_path(settings.model))
+    target = model_cache_dir(settings) / cache_key(folder, settings.runtime, Path(settings.model).name) / "model.onnx"
+    return not target.is_file()
+
+
 def exported_model(folder: Path, runtime: str, cache_dir: Path, rebuild: bool = False, label: str = "") -> Path:
     """The cached ONNX file of ``folder`` for ``runtime``, built first if missing (or ``rebuild``).
 

@@ -10,6 +10,9 @@ Starting workers costs seconds (each loads spaCy and the embedding model), so th
 :func:`start` asked for it (the ingest flow does, for a source of more than one batch); until then,
 and with one worker, the work runs in this process: no start-up, no copies.
 
+Each worker is replaced after ``JOBS_PER_WORKER`` jobs, so memory stays flat on long runs; with an ONNX
+runtime whose export is built, workers never import torch.
+
 A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
 the pool is restarted and their documents retried one by one; a document that kills a worker again
 becomes a ``worker_crashed`` rejection and the run goes on.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from broadsheet.config.settings import Settings
+from broadsheet.tasks.embeddings import needs_torch
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
@@ -34,6 +39,9 @@ from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
+# A worker is replaced by a fresh one after this many jobs: spaCy's string store and the allocators' arenas
+# only grow, so on a long run memory stays flat (a replacement loads its models in about two seconds).
+JOBS_PER_WORKER = 200
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -149,7 +157,8 @@ def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
         _shutdown()
         levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
         _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_start_worker, initargs=(levels, settings))
+                                    initializer=_start_worker, initargs=(levels, settings),
+                                    max_tasks_per_child=JOBS_PER_WORKER)
         _pool_size = workers
     return _pool
 
@@ -172,6 +181,10 @@ def _start_worker(levels: dict[str, int], settings: Settings) -> None:
     and the models loaded, so the first job does not wait for them."""
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
-    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch when it is first imported, just below
+    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch if it is imported, just below
+    if not needs_torch(settings.topics):
+        # spaCy's thinc imports torch whenever it is installed (~180 MB a process); ONNX runtimes need it only
+        # to export the model, which is done: keep it out.
+        sys.modules["torch"] = None  # type: ignore[assignment]
     current_enrichers(settings)
     load_models(settings)
