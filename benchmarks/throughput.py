@@ -1,6 +1,7 @@
 """End-to-end throughput against the libraries' own limit, on one and two cores, with peak memory.
 
     python benchmarks/throughput.py [--pages DIR] [--total N] [--cores 1,2] [--runs K] [--no-plain]
+    python benchmarks/throughput.py --long N      # memory over one long run
 
 1. Builds a folder of ``--total`` distinct pages from the real pages under DIR (default: the fundus
    news pages): copy k of a page carries "?edition=k" on its canonical URL and a sentence of its own,
@@ -145,24 +146,35 @@ def measure_bare(folder: Path, runs: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak summed RSS (bytes) of the process tree, and stdout of ``command`` on ``cpus``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: os.sched_setaffinity(0, cpus))
-    root, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(_rss(p) for p in tree))
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.2)
-    wall = time.perf_counter() - start
-    out, err = process.communicate()
-    if process.returncode != 0:
-        sys.exit(f"error: {' '.join(command[:3])} exited with {process.returncode}:\n{err[-3000:]}")
-    return wall, peak, out
+def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list[tuple[float, int]], str]:
+    """Wall seconds, (seconds, summed RSS bytes of the process tree) samples, and stdout of ``command``
+    run on ``cpus``. Output goes to files, so a chatty child never blocks on a full pipe."""
+    with open(cwd / "stdout", "w+") as out, open(cwd / "stderr", "w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
+                                   preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        root, samples = psutil.Process(process.pid), []
+        while process.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                samples.append((time.perf_counter() - start, sum(_rss(p) for p in tree)))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(0.2)
+        wall = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        if process.returncode != 0:
+            sys.exit(f"error: {' '.join(command[:3])} exited with {process.returncode}:\n{err.read()[-3000:]}")
+        return wall, samples, out.read()
+
+
+def peak(samples: list[tuple[float, int]]) -> int:
+    return max((rss for _, rss in samples), default=0)
+
+
+def tenths(samples: list[tuple[float, int]], wall: float) -> list[int]:
+    """Peak RSS in each tenth of the run: flat means nothing accumulates."""
+    return [peak([(t, rss) for t, rss in samples if wall * i / 10 <= t < wall * (i + 1) / 10]) for i in range(10)]
 
 
 def _rss(process: psutil.Process) -> int:
@@ -172,17 +184,17 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS, articles loaded) of one ingest of ``corpus`` into a fresh warehouse."""
+def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, list[tuple[float, int]], int]:
+    """(wall seconds, RSS samples, articles loaded) of one ingest of ``corpus`` into a fresh warehouse."""
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         db = Path(tmp) / "warehouse.duckdb"
         if plain:
             command = [sys.executable, "-c", PLAIN, str(corpus), str(db)]
         else:
             command = [str(BROADSHEET), "ingest", str(corpus), "--db", str(db), "--json", "--quiet"]
-        wall, peak, out = run_tree(command, cpus, Path(tmp))
+        wall, samples, out = run_tree(command, cpus, Path(tmp))
         loaded = json.loads(out)["loaded"] if plain else json.loads(out)["counts"]["loaded"]
-    return wall, peak, loaded
+    return wall, samples, loaded
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -193,6 +205,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cores", default="1,2", help="core counts to run the ingest on (CPUs 0..n-1)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are reported")
     parser.add_argument("--no-plain", action="store_true", help="skip the run without Prefect")
+    parser.add_argument("--long", type=int, default=None, metavar="N",
+                        help="instead: one ingest of N distinct pages on the most cores given, reporting peak "
+                             "memory per tenth of the run (flat means nothing accumulates)")
     parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
     args.cores = [int(c) for c in args.cores.split(",")]
@@ -205,9 +220,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     pages = originals(require_folder(args.pages.resolve(), "pages folder"))
+    if args.long:
+        return long_run(args, pages, started, load_before)
     with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
         distinct, corpus = Path(tmp) / "distinct", Path(tmp) / "corpus"
-        distinct.mkdir(), corpus.mkdir()
+        distinct.mkdir()
+        corpus.mkdir()
         build_corpus(pages, len(pages), distinct)
         build_corpus(pages, args.total, corpus)
         print(f"timing the bare stages on {len(pages)} pages, one core ...", file=sys.stderr, flush=True)
@@ -226,22 +244,22 @@ def main(argv: list[str] | None = None) -> None:
                       file=sys.stderr, flush=True)
                 samples.append(ingest(corpus, cpus))
             wall = statistics.median(s[0] for s in samples)
-            peak = max(s[1] for s in samples)
+            most = max(peak(s[1]) for s in samples)
             loaded = min(s[2] for s in samples)
             rate_of[cores], walls_of[cores] = args.total / wall, wall
             limit = limit_one * cores
             rows.append([f"broadsheet ingest, {cores} core(s)", f"{rate_of[cores]:,.2f}",
-                         f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{peak / 2**30:.2f}",
+                         f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{most / 2**30:.2f}",
                          f"{loaded} of {args.total} loaded; wall {wall:,.0f} s"])
         if 1 in rate_of and 2 in rate_of:
             rows.append(["two cores / one core", f"{rate_of[2] / rate_of[1]:.2f}x", "—", "—", "—"])
         if not args.no_plain:
             cores = max(args.cores)
             print(f"the same flow without Prefect on {cores} core(s) ...", file=sys.stderr, flush=True)
-            plain_wall, plain_peak, loaded = ingest(corpus, set(range(cores)), plain=True)
+            plain_wall, plain_samples, loaded = ingest(corpus, set(range(cores)), plain=True)
             overhead = 1 - plain_wall / walls_of[cores]
             rows.append([f"flow without Prefect, {cores} core(s)", f"{args.total / plain_wall:,.2f}", "—",
-                         f"{plain_peak / 2**30:.2f}",
+                         f"{peak(plain_samples) / 2**30:.2f}",
                          f"{loaded} loaded; Prefect's share of the wall time: {overhead:.1%}"])
     header = ["what", "pages/s", "ratio to limit", "peak RSS GiB (tree)", "notes"]
     body = markdown_table(header, rows) + "\n\n" + NOTE
@@ -255,6 +273,27 @@ def main(argv: list[str] | None = None) -> None:
         "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: {load_before:.2f}",
     }
     append_section("Throughput against the limit (benchmarks/throughput.py)", facts, body,
+                   *([args.results] if args.results else []))
+
+
+def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_before: float) -> None:
+    """One long ingest: throughput and the peak RSS of the whole tree in each tenth of the run."""
+    cores = max(args.cores)
+    with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        build_corpus(pages, args.long, corpus)
+        print(f"broadsheet ingest of {args.long} pages on {cores} core(s) ...", file=sys.stderr, flush=True)
+        wall, samples, loaded = ingest(corpus, set(range(cores)))
+    rows = [[f"{i * 10}-{(i + 1) * 10}%", f"{rss / 2**30:.2f}"] for i, rss in enumerate(tenths(samples, wall))]
+    body = markdown_table(["part of the run", "peak RSS GiB (tree)"], rows)
+    body += (f"\n\n{args.long} pages on {cores} core(s): {args.long / wall:,.2f} pages/s, wall {wall:,.0f} s, "
+             f"{loaded} loaded, peak {peak(samples) / 2**30:.2f} GiB over the flow, its workers and Prefect's server.")
+    print(body)
+    facts = {"pages": f"{args.long} distinct pages built from {len(pages)} real ones (`{_display(args.pages)}`)",
+             "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: "
+                               f"{load_before:.2f}"}
+    append_section("Memory on a long run (benchmarks/throughput.py --long)", facts, body,
                    *([args.results] if args.results else []))
 
 

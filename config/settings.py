@@ -205,8 +205,8 @@ class PipelineSettings(_Section):
     )
     task_runner: Literal["thread", "dask"] = Field(
         "thread",
-        description="How a flow runs its enrichment tasks: thread (Prefect's default, in this process) or "
-        "dask (prefect-dask: batches enriched in parallel on a Dask cluster).",
+        description="How a flow runs its enrichment tasks: thread (Prefect's default: in this process and its "
+        "pipeline.workers worker processes) or dask (prefect-dask: batches enriched on a Dask cluster instead).",
     )
     dask_address: str = Field(
         "", max_length=1000,
