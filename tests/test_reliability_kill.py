@@ -56,8 +56,9 @@ if point:
     else:
         wrap(*targets[where])
 from broadsheet.flows.cli import main
-sys.argv = ["broadsheet", *sys.argv[1:]]
-main()
+if __name__ == "__main__":  # worker processes import this script again (as __mp_main__): run it once
+    sys.argv = ["broadsheet", *sys.argv[1:]]
+    main()
 '''
 TOPICS = ("harbour", "budget", "league", "vaccine", "flood", "chips")
 RUN_TIMEOUT = 240.0

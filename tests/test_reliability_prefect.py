@@ -32,8 +32,9 @@ def paused(*args, **kwargs):
     return real(*args, **kwargs)
 workers.enrich = paused
 from broadsheet.flows.cli import main
-sys.argv = ["broadsheet", *sys.argv[1:]]
-main()
+if __name__ == "__main__":  # worker processes import this script again (as __mp_main__): run it once
+    sys.argv = ["broadsheet", *sys.argv[1:]]
+    main()
 """
 
 

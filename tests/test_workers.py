@@ -25,7 +25,8 @@ def with_workers(settings: Settings, count: int, chunk: int = 2) -> Settings:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[None]:
-    """Worker processes for the module (each loads the models once), stopped afterwards."""
+    """Worker processes for the module (each loads the models once), none running before, stopped after."""
+    workers.shutdown()
     yield
     workers.shutdown()
 
