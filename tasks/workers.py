@@ -10,7 +10,7 @@ Starting workers costs seconds (each loads spaCy and the embedding model), so th
 :func:`start` asked for it (the ingest flow does, for a source of more than one batch); until then,
 and with one worker, the work runs in this process: no start-up, no copies.
 
-Each worker is replaced after ``JOBS_PER_WORKER`` jobs, so memory stays flat on long runs; with an ONNX
+The workers are replaced after ``JOBS_PER_WORKER`` jobs each, so memory stays flat on long runs; with an ONNX
 runtime whose export is built, workers never import torch.
 
 A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
@@ -39,12 +39,14 @@ from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
-# A worker is replaced by a fresh one after this many jobs: spaCy's string store and the allocators' arenas
-# only grow, so on a long run memory stays flat (a replacement loads its models in about two seconds).
+# The pool is replaced by a fresh one after this many jobs per worker: spaCy's string store and the
+# allocators' arenas only grow, so on a long run memory stays flat (new workers load their models in about
+# two seconds). Done here rather than with max_tasks_per_child, which can hang Python 3.11's pool.
 JOBS_PER_WORKER = 200
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pool_jobs = 0
 _pool_lock = threading.Lock()
 
 
@@ -142,8 +144,12 @@ def _retry_alone(workers: int, job: Callable[[list[Item], Settings], Result], it
 
 def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: list[Item],
             settings: Settings) -> Future[Result]:
+    global _pool_jobs
     with _pool_lock:
+        if _pool_jobs >= JOBS_PER_WORKER * workers:
+            _shutdown()  # waits for the jobs already given to the old workers, then replaces them
         pool = _ensure_pool(workers, settings)
+        _pool_jobs += 1
         try:
             return pool.submit(job, chunk, settings)
         except BrokenProcessPool:
@@ -157,17 +163,16 @@ def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
         _shutdown()
         levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
         _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_start_worker, initargs=(levels, settings),
-                                    max_tasks_per_child=JOBS_PER_WORKER)
+                                    initializer=_start_worker, initargs=(levels, settings))
         _pool_size = workers
     return _pool
 
 
 def _shutdown() -> None:
-    global _pool, _pool_size
+    global _pool, _pool_size, _pool_jobs
     if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-    _pool, _pool_size = None, 0
+        _pool.shutdown(wait=True)
+    _pool, _pool_size, _pool_jobs = None, 0, 0
 
 
 def shutdown() -> None:

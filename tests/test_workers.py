@@ -108,3 +108,15 @@ def test_a_multi_batch_ingest_on_two_workers_loads_what_one_worker_loads(setting
                 "left join mentions m using (article_id) left join article_topics t using (article_id) "
                 "group by a.title order by a.title").fetchall()
     assert loaded[1] == loaded[2] and len(loaded[2]) == len(TOPICS)
+
+
+def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(settings: Settings, pool: None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "JOBS_PER_WORKER", 2)
+    parallel = with_workers(settings, 2, chunk=1)
+    workers.start(parallel)
+    first = workers._pool
+    items = [f"item {n}" for n in range(12)]
+    results = workers._map(_dies_on_boom, items, parallel, lambda item: [])  # type: ignore[arg-type]
+    assert [r for part in results for r in part] == [item.upper() for item in items]
+    assert workers._pool is not None and workers._pool is not first
