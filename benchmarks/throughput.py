@@ -124,7 +124,9 @@ PLAIN = textwrap.dedent('''
     for name in ("trafilatura", "htmldate", "courlan"):
         logging.getLogger(name).setLevel(logging.ERROR)
     import prefect.tasks
-    prefect.tasks.Task.__call__ = lambda self, *args, **kwargs: self.fn(*args, **kwargs)
+    from prefect.utilities.annotations import BaseAnnotation
+    plain = lambda value: value.unwrap() if isinstance(value, BaseAnnotation) else value  # quoted arguments
+    prefect.tasks.Task.__call__ = lambda self, *args, **kwargs: self.fn(*map(plain, args), **kwargs)
     import broadsheet.flows.ingest as ingest
     import broadsheet.tasks.batch as batch
     batch.get_run_logger = ingest.get_run_logger = lambda: logging.getLogger("broadsheet")

@@ -29,6 +29,7 @@ from broadsheet.tasks.batch import (
     extract_task,
     fetch_task,
     load_task,
+    run,
 )
 from broadsheet.tasks.discover import Discovery
 from broadsheet.tasks.records import Batch, Candidate, Rejection
@@ -100,7 +101,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     """
     settings = settings_for_source(settings, source)
     prefix = f"{source.name} " if named else ""
-    discovery = discover_task.with_options(task_run_name=f"discover {source.name}")([source], settings)
+    discovery = run(discover_task, f"discover {source.name}", [source], settings)
     counts = RunCounts(discovered=len(discovery.candidates) + len(discovery.pages),
                        not_modified=len(discovery.unchanged))
     rejections: list[Rejection] = []
@@ -141,15 +142,15 @@ def _carry(discovery: Discovery) -> Batch:
 def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
                settings: Settings, label: str) -> tuple[RunCounts, Batch, int]:
     """One batch through every stage; task runs are named after the batch they work on."""
-    fetched = fetch_task.with_options(task_run_name=f"fetch {label}")(candidates, settings)
+    fetched = run(fetch_task, f"fetch {label}", candidates, settings)
     pages = carry.pages + fetched.pages
-    articles, extract_rejections = extract_task.with_options(task_run_name=f"extract {label}")(pages, settings)
-    fresh, duplicates = drop_known_task.with_options(task_run_name=f"drop-known {label}")(articles, settings)
+    articles, extract_rejections = run(extract_task, f"extract {label}", pages, settings)
+    fresh, duplicates = run(drop_known_task, f"drop-known {label}", articles, settings)
     enriched, enrichments, enrich_rejections = enrich_batch(fresh, settings, label)
     batch = Batch(articles=enriched, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,
                   rejections=carry.rejections + fetched.rejections + extract_rejections + enrich_rejections)
-    loaded = load_task.with_options(task_run_name=f"load {label}")(batch, run_id, settings)
+    loaded = run(load_task, f"load {label}", batch, run_id, settings)
     counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=len(articles),
                        duplicates=duplicates,
                        enriched=len(enrichments), loaded=loaded.articles)

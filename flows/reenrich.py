@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, runtime
 
 from broadsheet.config.settings import Settings
-from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, stale_articles_task
+from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
 from broadsheet.tasks.records import Batch
 from broadsheet.tasks.topics import taxonomy_for
 from broadsheet.warehouse.connection import connect
@@ -44,18 +44,20 @@ class ReenrichSummary:
 def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: bool = False) -> ReenrichSummary:
     """Re-enrich every stale article (at most ``max_articles``); ``dry_run`` only counts them."""
     run_id = runtime.flow_run.id or str(uuid.uuid4())
-    stale = stale_articles_task(settings, max_articles)
+    stale = run(stale_articles_task, "find-stale", settings, max_articles)
     if dry_run:
         return ReenrichSummary(run_id, str(settings.warehouse.path), len(stale), 0, 0)
     _begin(settings, run_id, runtime.flow_run.id, max_articles)
     counts, batches, pending, status = RunCounts(), 0, 0, "failed"
     try:
         size = settings.pipeline.batch_size
-        for start in range(0, len(stale), size):
-            articles = read_articles_task(stale[start:start + size], settings)
-            enriched, enrichments, rejections = enrich_task(articles, settings)
+        total = -(-len(stale) // size)
+        for number, start in enumerate(range(0, len(stale), size), 1):
+            label = f"batch {number}/{total} (articles {start + 1}-{min(start + size, len(stale))} of {len(stale)})"
+            articles = run(read_articles_task, f"read-articles {label}", stale[start:start + size], settings)
+            enriched, enrichments, rejections = run(enrich_task, f"enrich {label}", articles, settings)
             batch = Batch(enrichments=enrichments, reenriched=[a.article_id for a in enriched], rejections=rejections)
-            loaded = load_task(batch, run_id, settings)
+            loaded = run(load_task, f"load {label}", batch, run_id, settings)
             counts.enriched += len(enrichments)
             batches += loaded.batches
             pending = loaded.pending
