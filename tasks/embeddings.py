@@ -5,8 +5,7 @@
 versions, into ``topics.cache_dir``; ``onnx-int8`` also has its weights quantized to 8 bits per output
 channel) with ONNX Runtime, and do the rest of what sentence-transformers does for such a model:
 tokenize with its ``tokenizer.json`` truncated to its ``max_seq_length``, mean-pool the token vectors
-over the attention mask, L2-normalise. Texts are batched in order of length so that a short text is
-not padded to a long one's width. A model this path cannot reproduce, a failed export and a missing
+over the attention mask, L2-normalise. A model this path cannot reproduce, a failed export and a missing
 onnxruntime are ``ConfigError``s that say to set ``topics.runtime = "torch"``.
 """
 
@@ -80,15 +79,11 @@ class OnnxEncoder:
     inputs: tuple[str, ...]
     pad_id: int
 
-    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-        pooled = [self._pool([encodings[i] for i in batch]) for batch in batches]
-        vectors = np.zeros((len(texts), pooled[0].shape[1] if pooled else 0), dtype=np.float32)
-        for batch, rows in zip(batches, pooled, strict=True):
-            vectors[batch] = rows
-        return vectors
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One session run per text: as fast on these CPUs as padded batches, without their memory (a batch
+        of ten 256-token texts needs ~240 MB more at its peak, measured)."""
+        rows = [self._pool([encoding])[0] for encoding in self.tokenizer.encode_batch(texts)]
+        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     def _pool(self, encodings: list[Any]) -> np.ndarray:
         """Mean of the token vectors under the attention mask, L2-normalised (sentence-transformers' math)."""
@@ -141,6 +136,10 @@ def _session(ort: Any, path: Path, threads: int) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # No arena nor pre-planned buffers: texts vary in length, so both only grow (by ~150 MB a process,
+    # measured) and bought no measurable speed.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
