@@ -198,7 +198,7 @@ class WarehouseSettings(_Section):
 
 class PipelineSettings(_Section):
     batch_size: int = Field(
-        50, ge=1, le=10_000, description="Documents per batch: each batch is fetched, enriched and loaded together."
+        100, ge=1, le=10_000, description="Documents per batch: each batch is fetched, enriched and loaded together."
     )
     sources_file: Path | None = Field(
         None, description="Sources TOML used when `ingest` gets no SOURCE; empty means config/sources.toml."

@@ -159,7 +159,9 @@ def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     # One writer at a time: `broadsheet serve` creates this limit on its server; elsewhere it is a no-op
     # and DuckDB's own lock (waited for below) keeps writers apart.
     with WAREHOUSE_TURN, concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
-        return load_pending(settings.warehouse, settings.warehouse.lock_wait_seconds, dedup=settings.dedup)
+        loaded = load_pending(settings.warehouse, settings.warehouse.lock_wait_seconds, dedup=settings.dedup)
+    workers.release_freed_memory()  # the batch's pages and staged rows, gone now
+    return loaded
 
 
 def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,

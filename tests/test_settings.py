@@ -22,7 +22,7 @@ def test_embedded_defaults() -> None:
     assert settings.http.timeout_seconds == 20.0
     assert settings.http.allow_private_addresses is False
     assert settings.warehouse.path == Path("data/broadsheet.duckdb")
-    assert settings.pipeline.batch_size == 50
+    assert settings.pipeline.batch_size == 100
 
 
 def test_user_toml_overrides_defaults(tmp_path: Path) -> None:
