@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
@@ -123,9 +123,10 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
     size = -(-len(articles) // parts)
     chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
     alone = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"workers": 1})})
-    # each Dask worker is one process: no pool of its own
-    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}")
-               .submit(cast(Any, quote(chunk)), cast(Any, quote(alone))) for n, chunk in enumerate(chunks, 1)]
+    # Each Dask worker is one process: no pool of its own. Arguments are not quoted here: Dask takes a quote
+    # (a tuple) for a task of its own graph.
+    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, alone)
+               for n, chunk in enumerate(chunks, 1)]
     results = [future.result() for future in futures]
     return ([a for r in results for a in r[0]], [e for r in results for e in r[1]], [j for r in results for j in r[2]])
 
