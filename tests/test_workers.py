@@ -120,3 +120,23 @@ def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(settings: Set
     results = workers._map(_dies_on_boom, items, parallel, lambda item: [])  # type: ignore[arg-type]
     assert [r for part in results for r in part] == [item.upper() for item in items]
     assert workers._pool is not None and workers._pool is not first
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(workers._MALLOC_TRIM is None or not Path("/proc/self/statm").exists(),
+                    reason="needs glibc's malloc_trim and /proc")
+def test_freed_memory_goes_back_to_the_system() -> None:
+    # 150 MB of 2 KB blocks from malloc (above pymalloc's 512 bytes); one block in 50 stays, so the heap
+    # cannot shrink from its top and glibc keeps the freed pages until they are handed back.
+    blocks = [bytes(2048) + i.to_bytes(4, "little") for i in range(75_000)]
+    kept = blocks[::50]
+    del blocks
+    before = _rss_mb()
+    workers.release_freed_memory()
+    after = _rss_mb()
+    assert len(kept) == 1_500
+    assert before - after > 100, (before, after)
