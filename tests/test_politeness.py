@@ -197,7 +197,10 @@ def test_host_delay_spaces_request_starts_per_host() -> None:
     for host in ("h0.test", "h1.test"):
         starts = sorted(t for h, e, t in log if h == host and e == "start")
         assert len(starts) == 5
-        assert min(b - a for a, b in pairwise(starts)) >= 0.05
+        # The gate spaces the moments requests may start; the transport logs a little later, after the
+        # event loop has run whatever else was ready (seen: 48.7 ms on a loaded machine). 10 ms of that is
+        # allowed; requests not spaced at all would be ~0 apart.
+        assert min(b - a for a, b in pairwise(starts)) >= 0.05 - 0.01
 
 
 def test_host_clock_spacing_survives_a_new_gate() -> None:
