@@ -136,8 +136,8 @@ def _session(ort: Any, path: Path, threads: int) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    # No arena nor pre-planned buffers: texts vary in length, so both only grow (by ~150 MB a process,
-    # measured) and bought no measurable speed.
+    # No arena nor pre-planned buffers: texts vary in length, so both only grow. Measured with the workers'
+    # malloc_trim: ~200 MB less per process, at the same speed (without the trim the arena makes no difference).
     options.enable_cpu_mem_arena = False
     options.enable_mem_pattern = False
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

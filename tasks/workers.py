@@ -10,7 +10,7 @@ Starting workers costs seconds (each loads spaCy and the embedding model), so th
 :func:`start` asked for it (the ingest flow does, for a source of more than one batch); until then,
 and with one worker, the work runs in this process: no start-up, no copies.
 
-Memory stays flat on long runs: after each job a worker hands the memory it freed back to the system
+To keep memory down on long runs, after each job a worker hands the memory it freed back to the system
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
 jobs each, and with an ONNX runtime whose export is built they never import torch.
 
@@ -42,8 +42,8 @@ Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
 # The pool is replaced by a fresh one after this many jobs per worker: spaCy's string store and the
-# allocators' arenas only grow, so on a long run memory stays flat (new workers load their models in about
-# two seconds). Done here rather than with max_tasks_per_child, which can hang Python 3.11's pool.
+# allocators' arenas only grow, so replacing them bounds what a long run accumulates (new workers load
+# their models in about two seconds). Done here rather than with max_tasks_per_child, which can hang Python 3.11's pool.
 JOBS_PER_WORKER = 200
 
 _pool: ProcessPoolExecutor | None = None
