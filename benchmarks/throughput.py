@@ -149,9 +149,13 @@ def measure_bare(folder: Path, runs: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list[tuple[float, int]], str]:
-    """Wall seconds, (seconds, summed RSS bytes of the process tree) samples, and stdout of ``command``
-    run on ``cpus``. Output goes to files, so a chatty child never blocks on a full pipe."""
+Sample = tuple[float, dict[str, int]]  # seconds since start, RSS bytes per role of the process tree
+ROLES = ("flow", "workers", "server")
+
+
+def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list[Sample], str]:
+    """Wall seconds, RSS samples of the process tree every 0.2 s, and stdout of ``command`` run on ``cpus``.
+    Output goes to files, so a chatty child never blocks on a full pipe."""
     with open(cwd / "stdout", "w+") as out, open(cwd / "stderr", "w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
@@ -159,8 +163,10 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list
         root, samples = psutil.Process(process.pid), []
         while process.poll() is None:
             try:
-                tree = [root, *root.children(recursive=True)]
-                samples.append((time.perf_counter() - start, sum(_rss(p) for p in tree)))
+                roles = dict.fromkeys(ROLES, 0)
+                for member in [root, *root.children(recursive=True)]:
+                    roles[_role(root, member)] += _rss(member)
+                samples.append((time.perf_counter() - start, roles))
             except psutil.NoSuchProcess:
                 pass
             time.sleep(0.2)
@@ -171,13 +177,27 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list
         return wall, samples, out.read()
 
 
-def peak(samples: list[tuple[float, int]]) -> int:
-    return max((rss for _, rss in samples), default=0)
+def _role(root: psutil.Process, member: psutil.Process) -> str:
+    """"flow" (the command's own process), "workers" (multiprocessing's children: the worker pool and its
+    resource tracker) or "server" (anything else: Prefect's temporary server)."""
+    if member.pid == root.pid:
+        return "flow"
+    try:
+        command = " ".join(member.cmdline())
+    except psutil.NoSuchProcess:
+        return "workers"
+    return "workers" if "multiprocessing" in command else "server"
 
 
-def tenths(samples: list[tuple[float, int]], wall: float) -> list[int]:
+def peak(samples: list[Sample], role: str | None = None) -> int:
+    """The highest RSS of the whole tree (or of one role's processes)."""
+    return max((rss[role] if role else sum(rss.values()) for _, rss in samples), default=0)
+
+
+def tenths(samples: list[Sample], wall: float, role: str | None = None) -> list[int]:
     """Peak RSS in each tenth of the run: flat means nothing accumulates."""
-    return [peak([(t, rss) for t, rss in samples if wall * i / 10 <= t < wall * (i + 1) / 10]) for i in range(10)]
+    return [peak([(t, rss) for t, rss in samples if wall * i / 10 <= t < wall * (i + 1) / 10], role)
+            for i in range(10)]
 
 
 def _rss(process: psutil.Process) -> int:
@@ -187,7 +207,7 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, list[tuple[float, int]], int]:
+def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, list[Sample], int]:
     """(wall seconds, RSS samples, articles loaded) of one ingest of ``corpus`` into a fresh warehouse."""
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         db = Path(tmp) / "warehouse.duckdb"
@@ -240,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(["limit, 1 core (sum of bare stages)", f"{limit_one:,.2f}", "—", "—", "—"])
         rate_of: dict[int, float] = {}
         paired = [] if args.no_plain else [max(args.cores)]
-        plain_samples: list[tuple[float, list[tuple[float, int]], int]] = []
+        plain_samples: list[tuple[float, list[Sample], int]] = []
         overheads: list[float] = []
         for cores in args.cores:
             cpus, samples = set(range(cores)), []
@@ -293,8 +313,10 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
         build_corpus(pages, args.long, corpus)
         print(f"broadsheet ingest of {args.long} pages on {cores} core(s) ...", file=sys.stderr, flush=True)
         wall, samples, loaded = ingest(corpus, set(range(cores)))
-    rows = [[f"{i * 10}-{(i + 1) * 10}%", f"{rss / 2**30:.2f}"] for i, rss in enumerate(tenths(samples, wall))]
-    body = markdown_table(["part of the run", "peak RSS GiB (tree)"], rows)
+    columns = [tenths(samples, wall), *(tenths(samples, wall, role) for role in ROLES)]
+    rows = [[f"{i * 10}-{(i + 1) * 10}%", *(f"{column[i] / 2**30:.2f}" for column in columns)] for i in range(10)]
+    body = markdown_table(["part of the run", "peak RSS GiB (tree)", *(f"peak {role}" for role in ROLES)], rows)
+    body += "\n\n" + ROLES_NOTE
     body += (f"\n\n{args.long} pages on {cores} core(s): {args.long / wall:,.2f} pages/s, wall {wall:,.0f} s, "
              f"{loaded} loaded, peak {peak(samples) / 2**30:.2f} GiB over the flow, its workers and Prefect's server.")
     print(body)
@@ -305,13 +327,16 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
                    *([args.results] if args.results else []))
 
 
+ROLES_NOTE = ("Peaks per role are each role's own highest in that tenth (they need not coincide, so they can add up "
+              "to more than the tree's): flow is the `broadsheet ingest` process (the flow, DuckDB's loads), workers "
+              "the extract and enrich processes, server Prefect's temporary API server.")
 NOTE = ("Bare stages run in one process pinned to CPU 0 (torch on one thread). The two-core limit is twice the "
         "one-core limit. Ingest runs are the real CLI pinned to the first N CPUs (`pipeline.workers = 0` follows "
         "the affinity), Prefect's temporary server included, from process start to exit. Peak RSS sums every "
         "process of the run's tree (sampled every 0.2 s).")
 
 
-def _walls(samples: list[tuple[float, list[tuple[float, int]], int]]) -> str:
+def _walls(samples: list[tuple[float, list[Sample], int]]) -> str:
     return ", ".join(f"{s[0]:,.0f}" for s in samples)
 
 
