@@ -34,6 +34,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -153,19 +154,33 @@ Sample = tuple[float, dict[str, int]]  # seconds since start, RSS bytes per role
 ROLES = ("flow", "workers", "server")
 
 
-def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list[Sample], str]:
-    """Wall seconds, RSS samples of the process tree every 0.2 s, and stdout of ``command`` run on ``cpus``.
-    Output goes to files, so a chatty child never blocks on a full pipe."""
+@dataclass
+class Run:
+    """One command run: wall seconds, RSS samples every 0.2 s, CPU seconds per role, and its stdout."""
+
+    wall: float
+    samples: list[Sample]
+    cpu: dict[str, float]
+    stdout: str
+    loaded: int = 0
+
+
+def run_tree(command: list[str], cpus: set[int], cwd: Path) -> Run:
+    """``command`` run on ``cpus``, its process tree sampled every 0.2 s. Output goes to files, so a chatty
+    child never blocks on a full pipe."""
     with open(cwd / "stdout", "w+") as out, open(cwd / "stderr", "w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
                                    preexec_fn=lambda: os.sched_setaffinity(0, cpus))
         root, samples = psutil.Process(process.pid), []
+        cpu: dict[int, tuple[str, float]] = {}  # pid: (role, CPU seconds at its last sample)
         while process.poll() is None:
             try:
                 roles = dict.fromkeys(ROLES, 0)
                 for member in [root, *root.children(recursive=True)]:
-                    roles[_role(root, member)] += _rss(member)
+                    role = cpu[member.pid][0] if member.pid in cpu else _role(root, member)
+                    roles[role] += _rss(member)
+                    cpu[member.pid] = (role, max(_cpu(member), cpu.get(member.pid, (role, 0.0))[1]))
                 samples.append((time.perf_counter() - start, roles))
             except psutil.NoSuchProcess:
                 pass
@@ -174,7 +189,16 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path) -> tuple[float, list
         out.seek(0), err.seek(0)
         if process.returncode != 0:
             sys.exit(f"error: {' '.join(command[:3])} exited with {process.returncode}:\n{err.read()[-3000:]}")
-        return wall, samples, out.read()
+        by_role = {role: sum(seconds for r, seconds in cpu.values() if r == role) for role in ROLES}
+        return Run(wall, samples, by_role, out.read())
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+    except psutil.NoSuchProcess:
+        return 0.0
 
 
 def _role(root: psutil.Process, member: psutil.Process) -> str:
@@ -207,17 +231,17 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> tuple[float, list[Sample], int]:
-    """(wall seconds, RSS samples, articles loaded) of one ingest of ``corpus`` into a fresh warehouse."""
+def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> Run:
+    """One ingest of ``corpus`` into a fresh warehouse (``loaded``: the articles it loaded)."""
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         db = Path(tmp) / "warehouse.duckdb"
         if plain:
             command = [sys.executable, "-c", PLAIN, str(corpus), str(db)]
         else:
             command = [str(BROADSHEET), "ingest", str(corpus), "--db", str(db), "--json", "--quiet"]
-        wall, samples, out = run_tree(command, cpus, Path(tmp))
-        loaded = json.loads(out)["loaded"] if plain else json.loads(out)["counts"]["loaded"]
-    return wall, samples, loaded
+        done = run_tree(command, cpus, Path(tmp))
+        done.loaded = json.loads(done.stdout)["loaded"] if plain else json.loads(done.stdout)["counts"]["loaded"]
+    return done
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -260,35 +284,40 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(["limit, 1 core (sum of bare stages)", f"{limit_one:,.2f}", "—", "—", "—"])
         rate_of: dict[int, float] = {}
         paired = [] if args.no_plain else [max(args.cores)]
-        plain_samples: list[tuple[float, list[Sample], int]] = []
+        plain_runs: list[Run] = []
+        prefect_runs: list[Run] = []
         overheads: list[float] = []
         for cores in args.cores:
-            cpus, samples = set(range(cores)), []
+            cpus, runs = set(range(cores)), []
             for number in range(1, args.runs + 1):
                 print(f"broadsheet ingest of {args.total} pages on {cores} core(s), run {number}/{args.runs} ...",
                       file=sys.stderr, flush=True)
-                samples.append(ingest(corpus, cpus))
+                runs.append(ingest(corpus, cpus))
                 if cores in paired:  # right after, so that both see the same machine
                     print(f"the same flow without Prefect on {cores} core(s), run {number}/{args.runs} ...",
                           file=sys.stderr, flush=True)
-                    plain_samples.append(ingest(corpus, cpus, plain=True))
-                    overheads.append(1 - plain_samples[-1][0] / samples[-1][0])
-            wall = statistics.median(s[0] for s in samples)
-            most = max(peak(s[1]) for s in samples)
-            loaded = min(s[2] for s in samples)
+                    plain_runs.append(ingest(corpus, cpus, plain=True))
+                    prefect_runs.append(runs[-1])
+                    overheads.append(1 - plain_runs[-1].wall / runs[-1].wall)
+            wall = statistics.median(r.wall for r in runs)
+            most = max(peak(r.samples) for r in runs)
+            loaded = min(r.loaded for r in runs)
             rate_of[cores] = args.total / wall
             limit = limit_one * cores
             rows.append([f"broadsheet ingest, {cores} core(s)", f"{rate_of[cores]:,.2f}",
                          f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{most / 2**30:.2f}",
-                         f"{loaded} of {args.total} loaded; walls {_walls(samples)} s"])
+                         f"{loaded} of {args.total} loaded; walls {_walls(runs)} s"])
         if 1 in rate_of and 2 in rate_of:
             rows.append(["two cores / one core", f"{rate_of[2] / rate_of[1]:.2f}x", "—", "—", "—"])
-        if plain_samples:
-            plain_wall = statistics.median(s[0] for s in plain_samples)
+        if plain_runs:
+            plain_wall = statistics.median(r.wall for r in plain_runs)
             rows.append([f"flow without Prefect, {paired[0]} core(s)", f"{args.total / plain_wall:,.2f}", "—",
-                         f"{max(peak(s[1]) for s in plain_samples) / 2**30:.2f}",
-                         f"walls {_walls(plain_samples)} s; Prefect's share of the wall time, run by run: "
+                         f"{max(peak(r.samples) for r in plain_runs) / 2**30:.2f}",
+                         f"walls {_walls(plain_runs)} s; Prefect's share of the wall time, run by run: "
                          f"{', '.join(f'{o:.1%}' for o in overheads)} (median {statistics.median(overheads):.1%})"])
+            rows.append(["CPU seconds, with / without Prefect (medians)", "—", "—", "—",
+                         "; ".join(f"{role} {_cpu_median(prefect_runs, role):,.0f} / "
+                                   f"{_cpu_median(plain_runs, role):,.0f}" for role in ROLES)])
     header = ["what", "pages/s", "ratio to limit", "peak RSS GiB (tree)", "notes"]
     body = markdown_table(header, rows) + "\n\n" + NOTE
     print(body)
@@ -312,13 +341,15 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
         corpus.mkdir()
         build_corpus(pages, args.long, corpus)
         print(f"broadsheet ingest of {args.long} pages on {cores} core(s) ...", file=sys.stderr, flush=True)
-        wall, samples, loaded = ingest(corpus, set(range(cores)))
+        done = ingest(corpus, set(range(cores)))
+        wall, samples, loaded = done.wall, done.samples, done.loaded
     columns = [tenths(samples, wall), *(tenths(samples, wall, role) for role in ROLES)]
     rows = [[f"{i * 10}-{(i + 1) * 10}%", *(f"{column[i] / 2**30:.2f}" for column in columns)] for i in range(10)]
     body = markdown_table(["part of the run", "peak RSS GiB (tree)", *(f"peak {role}" for role in ROLES)], rows)
     body += "\n\n" + ROLES_NOTE
     body += (f"\n\n{args.long} pages on {cores} core(s): {args.long / wall:,.2f} pages/s, wall {wall:,.0f} s, "
-             f"{loaded} loaded, peak {peak(samples) / 2**30:.2f} GiB over the flow, its workers and Prefect's server.")
+             f"{loaded} loaded, peak {peak(samples) / 2**30:.2f} GiB over the flow, its workers and Prefect's server; "
+             f"CPU seconds: {', '.join(f'{role} {done.cpu[role]:,.0f}' for role in ROLES)}.")
     print(body)
     facts = {"pages": f"{args.long} distinct pages built from {len(pages)} real ones (`{_display(args.pages)}`)",
              "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: "
@@ -336,8 +367,12 @@ NOTE = ("Bare stages run in one process pinned to CPU 0 (torch on one thread). T
         "process of the run's tree (sampled every 0.2 s).")
 
 
-def _walls(samples: list[tuple[float, list[Sample], int]]) -> str:
-    return ", ".join(f"{s[0]:,.0f}" for s in samples)
+def _walls(runs: list[Run]) -> str:
+    return ", ".join(f"{r.wall:,.0f}" for r in runs)
+
+
+def _cpu_median(runs: list[Run], role: str) -> float:
+    return statistics.median(r.cpu[role] for r in runs)
 
 
 def _display(path: Path) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -116,36 +117,58 @@ def assign_clusters(articles: Iterable[NewArticle], known: KnownMembers, thresho
     pending = list(articles)
     signatures = {a.article_id: minhash(a.text, shingle_words) for a in pending}
     keys = {a.article_id: band_keys(signatures[a.article_id]) for a in pending}
-    pool: list[Member] = []
-    pool += known.by_url([a.canonical_url for a in pending])
-    pool += known.by_hash([a.content_hash for a in pending])
-    pool += known.by_band(sorted({k for ks in keys.values() for k in ks}))
-    pool_keys = {m.article_id: band_keys(m.minhash) for m in pool}
+    pool = _Pool()
+    for member in [*known.by_url([a.canonical_url for a in pending]), *known.by_hash([a.content_hash for a in pending]),
+                   *known.by_band(sorted({k for ks in keys.values() for k in ks}))]:
+        pool.add(member, band_keys(member.minhash))
     assigned = []
     for article in pending:
         signature, own_keys = signatures[article.article_id], keys[article.article_id]
-        chosen = _best_match(article, signature, set(own_keys), pool, pool_keys, threshold)
+        chosen = pool.best_match(article, signature, own_keys, threshold)
         cluster, kind, score, matched = chosen or (article.article_id, "original", 1.0, None)
         assigned.append(Assignment(article.article_id, cluster, kind, score, matched, signature, own_keys))
-        member = Member(article.article_id, cluster, article.canonical_url, article.content_hash, signature)
-        pool.append(member)
-        pool_keys[article.article_id] = own_keys
+        pool.add(Member(article.article_id, cluster, article.canonical_url, article.content_hash, signature), own_keys)
     return assigned
 
 
-def _best_match(article: NewArticle, signature: tuple[int, ...], own_keys: set[int], pool: list[Member],
-                pool_keys: dict[str, tuple[int, ...]],
-                threshold: float) -> tuple[str, MatchKind, float, str] | None:
-    """Revision first (same URL, other text), then exact copy, then the most similar near duplicate."""
-    others = [m for m in pool if m.article_id != article.article_id]
-    for member in reversed(others):  # the latest version of the URL seen
-        if member.canonical_url == article.canonical_url and member.content_hash != article.content_hash:
-            return member.cluster_id, "revision", similarity(signature, member.minhash), member.article_id
-    for member in others:
-        if member.content_hash == article.content_hash:
-            return member.cluster_id, "exact", 1.0, member.article_id
-    scored = [(similarity(signature, m.minhash), m) for m in others if own_keys & set(pool_keys[m.article_id])]
-    best = max(scored, key=lambda pair: pair[0], default=None)
-    if best is not None and best[0] >= threshold:
-        return best[1].cluster_id, "near", best[0], best[1].article_id
-    return None
+# Near-duplicate candidates per band key: the latest this many members sharing it. A story syndicated
+# thousands of times would otherwise make every new copy compare with every earlier one (and the load
+# read them all); its latest copies are enough to find its cluster. The warehouse's lookup applies the
+# same bound (``cluster_members_by_band.sql``).
+CANDIDATES_PER_BAND = 20
+
+
+class _Pool:
+    """Members indexed by canonical URL, content hash and band key, in the order they were added."""
+
+    def __init__(self) -> None:
+        self.order: dict[str, int] = {}  # article id: position, earlier first
+        self.by_url: dict[str, list[Member]] = {}
+        self.by_hash: dict[str, list[Member]] = {}
+        self.by_key: dict[int, deque[Member]] = {}
+
+    def add(self, member: Member, keys: Iterable[int]) -> None:
+        if member.article_id in self.order:
+            return
+        self.order[member.article_id] = len(self.order)
+        self.by_url.setdefault(member.canonical_url, []).append(member)
+        self.by_hash.setdefault(member.content_hash, []).append(member)
+        for key in keys:
+            self.by_key.setdefault(key, deque(maxlen=CANDIDATES_PER_BAND)).append(member)
+
+    def best_match(self, article: NewArticle, signature: tuple[int, ...], own_keys: tuple[int, ...],
+                   threshold: float) -> tuple[str, MatchKind, float, str] | None:
+        """Revision first (same URL, other text), then exact copy, then the most similar near duplicate."""
+        for member in reversed(self.by_url.get(article.canonical_url, [])):  # the latest version of the URL
+            if member.article_id != article.article_id and member.content_hash != article.content_hash:
+                return member.cluster_id, "revision", similarity(signature, member.minhash), member.article_id
+        for member in self.by_hash.get(article.content_hash, []):
+            if member.article_id != article.article_id:
+                return member.cluster_id, "exact", 1.0, member.article_id
+        candidates = {m.article_id: m for key in own_keys for m in self.by_key.get(key, ())
+                      if m.article_id != article.article_id}
+        ranked = sorted(candidates.values(), key=lambda m: self.order[m.article_id])  # ties go to the earliest
+        best = max(((similarity(signature, m.minhash), m) for m in ranked), key=lambda pair: pair[0], default=None)
+        if best is not None and best[0] >= threshold:
+            return best[1].cluster_id, "near", best[0], best[1].article_id
+        return None

@@ -11,8 +11,18 @@ from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target
 from broadsheet.config.settings import ExtractSettings
 from broadsheet.tasks.dedup import canonical_url, declared_canonical
 from broadsheet.tasks.extract import extract_article
-from broadsheet.tasks.near_duplicates import KnownMembers, NewArticle, assign_clusters, minhash, similarity
+from broadsheet.tasks.near_duplicates import (
+    CANDIDATES_PER_BAND,
+    KnownMembers,
+    NewArticle,
+    assign_clusters,
+    band_keys,
+    minhash,
+    similarity,
+)
 from broadsheet.tasks.records import Page
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.duplicates import known_members
 
 
 @pytest.mark.parametrize(
@@ -114,3 +124,21 @@ def test_a_changed_text_at_a_known_url_is_a_revision(tmp_path: Path) -> None:
     # Loading the first version again adds nothing and does not make it the latest.
     assert load(target, batch_of(first), run_id="run3").articles == 0
     assert query(target, "select article_id from latest_articles") == [(second.article_id,)]
+
+
+def test_a_story_copied_many_times_stays_one_cluster_and_its_candidate_lookup_is_bounded(tmp_path: Path) -> None:
+    target = duckdb_target(tmp_path)
+    long_story = " ".join(f"Paragraph {i} of the report weighs what the decision means for savers." for i in range(300))
+    copies = [article(f"https://site{n}.example/rates", f"{long_story} Edition {n} of this story.",
+                      seen=DAY + timedelta(minutes=n)) for n in range(CANDIDATES_PER_BAND + 10)]
+    for first in range(0, len(copies), 10):
+        load(target, batch_of(*copies[first:first + 10]), run_id=f"run{first}")
+    assert query(target, "select count(distinct cluster_id), count(*) from article_clusters") == [(1, len(copies))]
+    conn = connect(target)
+    try:
+        keys = sorted(set(band_keys(minhash(f"{long_story} Edition 99 of this story."))))
+        candidates = known_members(conn).by_band(keys)
+    finally:
+        conn.close()
+    assert 0 < len(candidates) < len(copies)
+    assert copies[0].article_id not in {m.article_id for m in candidates}

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.settings import DedupSettings
-from broadsheet.tasks.near_duplicates import KnownMembers, Member, NewArticle, assign_clusters
+from broadsheet.tasks.near_duplicates import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
@@ -33,11 +33,11 @@ def _int_list(values: list[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-def _members(conn: duckdb.DuckDBPyConnection, query: str, values: list) -> list[Member]:
+def _members(conn: duckdb.DuckDBPyConnection, query: str, values: list, *more: object) -> list[Member]:
     if not values:
         return []
     parameter = _int_list(values) if isinstance(values[0], int) else values
-    rows = conn.execute(_query(query), [parameter]).fetchall()
+    rows = conn.execute(_query(query), [parameter, *more]).fetchall()
     return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
 
@@ -46,7 +46,7 @@ def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
     return KnownMembers(
         by_url=lambda urls: _members(conn, "cluster_members_by_url", urls),
         by_hash=lambda hashes: _members(conn, "cluster_members_by_hash", hashes),
-        by_band=lambda keys: _members(conn, "cluster_members_by_band", keys),
+        by_band=lambda keys: _members(conn, "cluster_members_by_band", keys, CANDIDATES_PER_BAND),
     )
 
 
