@@ -1,4 +1,4 @@
-"""The ``ingest`` flow: discover, fetch, extract, drop known, enrich, stage and load, batch by batch.
+"""The ``ingest`` flow: discover, fetch, extract (dropping known articles), enrich, stage and load, batch by batch.
 
 The flow only orchestrates: every step is a task from :mod:`broadsheet.tasks.batch` working on a
 whole batch. It records the run in ``runs``, and ends with a markdown artifact that counts each
@@ -24,7 +24,6 @@ from broadsheet.flows.report import RunSummary, health_markdown, source_health, 
 from broadsheet.tasks import workers
 from broadsheet.tasks.batch import (
     discover_task,
-    drop_known_task,
     enrich_batch,
     extract_task,
     fetch_task,
@@ -144,16 +143,14 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     """One batch through every stage; task runs are named after the batch they work on."""
     fetched = run(fetch_task, f"fetch {label}", candidates, settings)
     pages = carry.pages + fetched.pages
-    articles, extract_rejections = run(extract_task, f"extract {label}", pages, settings)
-    fresh, duplicates = run(drop_known_task, f"drop-known {label}", articles, settings)
+    fresh, extract_rejections, extracted = run(extract_task, f"extract {label}", pages, settings)
     enriched, enrichments, enrich_rejections = enrich_batch(fresh, settings, label)
     batch = Batch(articles=enriched, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,
                   rejections=carry.rejections + fetched.rejections + extract_rejections + enrich_rejections)
     loaded = run(load_task, f"load {label}", batch, run_id, settings)
-    counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=len(articles),
-                       duplicates=duplicates,
-                       enriched=len(enrichments), loaded=loaded.articles)
+    counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=extracted,
+                       duplicates=extracted - len(fresh), enriched=len(enrichments), loaded=loaded.articles)
     return counts, batch, loaded.pending
 
 

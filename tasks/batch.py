@@ -26,7 +26,7 @@ from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_sourc
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
-from broadsheet.warehouse.connection import connect, local_path, warehouse_exists
+from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
@@ -57,7 +57,8 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
 
 # The flow runs two batches at once (one fetching or loading while the workers process the other).
 # Within this process they take turns at the network (so the [http] limits hold across batches) and at
-# the warehouse (one connection at a time: connecting migrates, and loads must not interleave).
+# loading (one writer at a time: loads must not interleave). Reads (validators, known articles) go through
+# ``connect_reader`` and never wait for a load.
 FETCH_TURN = threading.Lock()
 WAREHOUSE_TURN = threading.RLock()
 
@@ -77,33 +78,31 @@ def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
     """Fetch a batch, conditionally where the warehouse has validators from an earlier fetch."""
-    with WAREHOUSE_TURN:
-        validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
+    validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
     with FETCH_TURN:
         return fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection], int]:
+    """Extract a batch over the worker processes: the articles new to the warehouse (and to the batch),
+    the rejections, and how many articles were extracted in all."""
     html_pages, not_html = require_html(pages)
-    articles, rejected = workers.extract_pages(html_pages, settings)  # over the worker processes
-    return articles, not_html + rejected
+    articles, rejected = workers.extract_pages(html_pages, settings)
+    return drop_known(articles, settings.warehouse), not_html + rejected, len(articles)
 
 
-@task(name="drop-known", cache_policy=NO_CACHE)
-def drop_known_task(articles: list[Article], settings: Settings) -> tuple[list[Article], int]:
-    """Articles not yet in the warehouse nor earlier in the list; and how many were dropped."""
+def drop_known(articles: list[Article], target: Target) -> list[Article]:
+    """``articles`` without those the warehouse holds or that came earlier in the list."""
     unique = list({a.article_id: a for a in articles}.values())
-    with WAREHOUSE_TURN:
-        if not warehouse_exists(settings.warehouse):
-            return unique, len(articles) - len(unique)
-        conn = connect(settings.warehouse)
-        try:
-            known = known_article_ids(conn, [a.article_id for a in unique])
-        finally:
-            conn.close()
-    fresh = [a for a in unique if a.article_id not in known]
-    return fresh, len(articles) - len(fresh)
+    if not warehouse_exists(target):
+        return unique
+    conn = connect_reader(target)  # not waiting for the other batch's load
+    try:
+        known = known_article_ids(conn, [a.article_id for a in unique])
+    finally:
+        conn.close()
+    return [a for a in unique if a.article_id not in known]
 
 
 @task(name="enrich", cache_policy=NO_CACHE)
@@ -186,5 +185,5 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
             delay = min(delay * 2, 5.0)
 
 
-__all__ = ["Batch", "discover_task", "drop_known_task", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
+__all__ = ["Batch", "discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
            "load_pending", "load_task", "read_articles_task", "run", "stale_articles_task"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from test_warehouse import make_batch
 
 from broadsheet.config import WarehouseError
+from broadsheet.tasks.batch import WAREHOUSE_TURN, drop_known
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.load import load_staged, load_staged_batch, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.quarantine import batch_run_id, quarantine_dir
@@ -197,3 +199,29 @@ def test_enospc_while_writing_a_staged_file(tmp_path: Path, monkeypatch: pytest.
 
 def test_validators_of_a_missing_or_locked_warehouse_are_empty(tmp_path: Path) -> None:
     assert read_validators(tmp_path / "none.duckdb", [FEED]) == {}
+
+
+def test_known_articles_are_read_while_the_other_batch_loads(tmp_path: Path) -> None:
+    """Two batches are in flight: one checking which of its articles are known must not wait for the
+    other's load (the workers would stand idle meanwhile)."""
+    db = tmp_path / "w.duckdb"
+    conn = connect(db)
+    try:
+        load_staged_batch(conn, stage_batch(make_batch("a1"), "run1", staging_dir(db)))
+    finally:
+        conn.close()
+    known, new = make_batch("a1").articles[0], make_batch("a2").articles[0]
+    result: list[list] = []
+    loading = connect(db)  # a load in progress: this process holds the warehouse turn and a write transaction
+    try:
+        with WAREHOUSE_TURN:
+            loading.execute("begin transaction")
+            loading.execute("delete from rejections")
+            checker = threading.Thread(target=lambda: result.append(drop_known([known, new, new], db)))
+            checker.start()
+            checker.join(timeout=60)
+            loading.execute("rollback")
+    finally:
+        loading.close()
+    assert not checker.is_alive(), "drop-known waited for the load"
+    assert result == [[new]]

@@ -52,6 +52,24 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
                              code="missing")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _open(path, read_only=read_only)
+    return conn if read_only else _prepared(conn, ducklake=False)
+
+
+def connect_reader(target: Target) -> duckdb.DuckDBPyConnection:
+    """A connection for reads that may open while this process is writing through another.
+
+    It neither migrates nor creates views (whoever connected first to write did), so it never waits for
+    a load. On DuckDB it opens the file as the writer does (DuckDB shares one database among a process's
+    connections with the same configuration, and each reads the last committed state); another process
+    writing the file makes it fail with a transient ``locked`` error. On DuckLake it attaches read-only.
+    """
+    if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
+        return attach_ducklake(target, read_only=True)
+    return _open(local_path(target))
+
+
+def _open(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -63,7 +81,7 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="corrupt") from exc
     conn.execute("set timezone = 'UTC'")
-    return conn if read_only else _prepared(conn, ducklake=False)
+    return conn
 
 
 def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.DuckDBPyConnection:

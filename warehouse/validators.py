@@ -17,7 +17,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.tasks.records import Validators
-from broadsheet.warehouse.connection import Target, connect, warehouse_exists
+from broadsheet.warehouse.connection import Target, connect_reader, warehouse_exists
 
 QUERY = (Path(__file__).resolve().parent / "queries" / "latest_validators.sql").read_text(encoding="utf-8")
 
@@ -36,7 +36,7 @@ def read_validators(target: Target, urls: list[str]) -> dict[str, Validators]:
     if not urls or not warehouse_exists(target):
         return {}
     try:
-        conn = connect(target)
+        conn = connect_reader(target)
     except WarehouseError:
         return {}
     try:
