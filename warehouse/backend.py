@@ -7,10 +7,11 @@ at once. A DuckLake connection is an in-memory DuckDB with the lake attached as 
 and made the default database, so the same SQL, tables and views work on both.
 
 DuckLake has no primary keys, unique constraints or sequences. :func:`ducklake_ddl` drops them from
-the migrations (the same files serve both backends), loads insert with anti-joins instead of
-``on conflict do nothing``, and every write that must not race (a batch load, bookkeeping upserts)
-runs in :func:`in_turn`: it updates the one row of ``writer_turns``, so two concurrent writers
-conflict at commit and the loser retries on a fresh snapshot that holds the winner's rows.
+the migrations (the same files serve both backends); loads insert with anti-joins on both backends
+(the article tables have no keys on DuckDB either), and every write that must not race (a batch
+load, bookkeeping upserts) runs in :func:`in_turn`: it updates the one row of ``writer_turns``, so
+two concurrent writers conflict at commit and the loser retries on a fresh snapshot that holds the
+winner's rows.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A batch is first *staged*: one newline-delimited JSON file per table in a folder that appears
 atomically (written under a temporary name, then renamed). Loading a staged folder is one short
-transaction that inserts every table with ``on conflict do nothing`` (on DuckLake, which has no
-keys: an anti-join on the table's key columns), puts the new articles in their story clusters
+transaction that inserts into every table the rows whose key columns are new (an anti-join: the
+tables hold no primary keys, see ``KEYS``), puts the new articles in their story clusters
 (:mod:`broadsheet.warehouse.duplicates`) and records the batch id in ``loaded_batches``; the folder
 is deleted after the commit. So a crash at any point leaves either a staged batch (loaded by the
 next run) or a loaded one, never half of one, and loading the same batch or the same articles twice
@@ -28,7 +28,7 @@ import orjson
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import DedupSettings
 from broadsheet.tasks.records import Batch
-from broadsheet.warehouse.backend import in_turn, is_ducklake
+from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
 
@@ -68,7 +68,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "embeddings": (("article_id", "varchar"), ("model", "varchar"), ("dimensions", "integer"),
                    ("vector", "float[]")),
 }
-# The key columns of each keyed table (its primary key on DuckDB): DuckLake loads anti-join on them.
+# The key columns of each keyed table: a load inserts only rows whose key is new (an anti-join: no table has
+# a primary key, whose index would make every load slower as the warehouse grows; migration 0005).
 KEYS: dict[str, tuple[str, ...]] = {
     "pages": ("page_id",), "articles": ("article_id",), "entities": ("entity_id",),
     "entity_aliases": ("entity_id", "alias"),
@@ -191,15 +192,14 @@ def staged_batches(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _insert_sql(table: str, ducklake: bool = False) -> str:
+def _insert_sql(table: str) -> str:
+    """The staged rows of ``table`` whose key is not in the table yet (nor earlier in the file)."""
     # Table and column names come from TABLES and KEYS above, never from data; the file path is bound.
     columns = TABLES[table]
     names = ", ".join(name for name, _ in columns)
     read_types = ", ".join(f"{name}: '{'varchar' if kind == 'blob' else kind}'" for name, kind in columns)
     selected = ", ".join(f"from_base64({name}) as {name}" if kind == "blob" else name for name, kind in columns)
     staged = f"read_json(?, format = 'newline_delimited', columns = {{{read_types}}})"
-    if not ducklake:
-        return f"insert into {table} ({names}) select {selected} from {staged} on conflict do nothing"
     keys = KEYS.get(table)
     if keys is None:  # unkeyed (fetches, rejections): every row is new
         return f"insert into {table} ({names}) select {selected} from {staged}"
@@ -218,7 +218,6 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
         raise WarehouseError(f"staged batch {path} has no readable manifest: {exc}", code="corrupt_stage") from exc
     if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("batch_id", "run_id")):
         raise WarehouseError(f"staged batch {path} has a manifest without batch_id and run_id", code="corrupt_stage")
-    ducklake = is_ducklake(conn)
 
     def load(conn: duckdb.DuckDBPyConnection) -> int:
         batch_id = manifest["batch_id"]
@@ -229,7 +228,7 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
         for table in TABLES:
             staged = path / f"{table}.jsonl"
             if staged.exists():
-                conn.execute(_insert_sql(table, ducklake), [str(staged)])
+                conn.execute(_insert_sql(table), [str(staged)])
         if (path / "articles.jsonl").exists():
             cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
         conn.execute("insert into loaded_batches values (?, ?, ?, ?)",
