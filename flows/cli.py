@@ -144,21 +144,25 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
     from broadsheet.flows import progress
     from broadsheet.flows.ingest import ingest_flow as plain_ingest_flow
     from broadsheet.flows.runners import with_task_runner
+    from broadsheet.tasks import workers
 
     ingest_flow = with_task_runner(plain_ingest_flow, settings.pipeline)
-
-    with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
-        if quiet:
-            return ingest_flow(sources, settings)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            task = bar.add_task("ingesting", total=None)
-
-            def show(done: int, total: int, what: str) -> None:
-                bar.update(task, completed=done, total=total, description=what)
-
-            with progress.reporting(show):
+    workers.start(settings)  # the workers load their models while Prefect's server starts (about ten seconds)
+    try:
+        with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
+            if quiet:
                 return ingest_flow(sources, settings)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=True) as bar:
+                task = bar.add_task("ingesting", total=None)
+
+                def show(done: int, total: int, what: str) -> None:
+                    bar.update(task, completed=done, total=total, description=what)
+
+                with progress.reporting(show):
+                    return ingest_flow(sources, settings)
+    finally:
+        workers.shutdown()
 
 
 def _print_summary(summary: Any) -> None:

@@ -7,8 +7,9 @@ into jobs of ``pipeline.worker_chunk`` documents that go to whichever worker is 
 article does not hold the others up; results come back in document order.
 
 Starting workers costs seconds (each loads spaCy and the embedding model), so the pool runs only once
-:func:`start` asked for it (the ingest flow does, for a source of more than one batch); until then,
-and with one worker, the work runs in this process: no start-up, no copies.
+:func:`start` asked for it (``broadsheet ingest`` does before its flow starts, the ingest flow for a
+source of more than one batch); until then, and with one worker, the work runs in this process: no
+start-up, no copies.
 
 To keep memory down on long runs, after each job a worker hands the memory it freed back to the system
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
