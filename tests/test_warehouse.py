@@ -24,7 +24,14 @@ from broadsheet.tasks.records import (
     TopicScore,
 )
 from broadsheet.warehouse.connection import connect, load_extension
-from broadsheet.warehouse.load import load_staged, load_staged_batch, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.load import (
+    KEYS,
+    load_staged,
+    load_staged_batch,
+    stage_batch,
+    staged_batches,
+    staging_dir,
+)
 from broadsheet.warehouse.migrate import available_migrations, migrate
 from broadsheet.warehouse.reports import run_query, warehouse_report
 
@@ -73,6 +80,34 @@ def test_migrations_create_every_table_once(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
         assert set(TABLES) <= tables
         assert {"entity_mention_counts", "topic_article_counts", "rejection_reasons"} <= tables  # views
+    finally:
+        conn.close()
+
+
+def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    older.mkdir()
+    for migration in available_migrations():
+        if migration.version < 5:
+            (older / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        migrate(conn, older)
+        load_staged_batch(conn, stage_batch(make_batch("a1"), "run1", tmp_path / "staging"))
+        keyed = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY' and table_name = ?"
+        assert conn.execute(keyed, ["mentions"]).fetchone() == (1,)
+        tables = sorted({*TABLES, *KEYS, "article_clusters", "minhash_bands"})
+        before = {table: conn.execute(f"select count(*) from {table}").fetchone() for table in tables}
+        assert [m.version for m in migrate(conn)] == [5]
+        assert {table: conn.execute(f"select count(*) from {table}").fetchone() for table in tables} == before
+        still_keyed = conn.execute("select distinct table_name from duckdb_constraints() "
+                                   "where constraint_type = 'PRIMARY KEY' order by all").fetchall()
+        assert [row[0] for row in still_keyed] == ["fetches", "loaded_batches", "rejections", "runs",
+                                                    "schema_migrations", "sources", "topics"]  # bookkeeping only
+        # The same rows loaded again (another batch) add nothing: the anti-join does what the keys did.
+        assert load_staged_batch(conn, stage_batch(make_batch("a1"), "run2", tmp_path / "staging")) == 0
+        after = {table: conn.execute(f"select count(*) from {table}").fetchone() for table in KEYS}
+        assert after == {table: before[table] for table in KEYS}
     finally:
         conn.close()
 
