@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -262,10 +263,26 @@ def _export(folder: Path, out: Path) -> Path:
 def _quantize(source: Path, out: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    root = logging.getLogger()
+    # onnxruntime advises shape pre-processing through the root logger (which, without a handler, would
+    # get one printing to stderr from then on): not needed for this model, and not the user's to act on.
+    quiet, advice = logging.NullHandler(), _WithoutAdvice()
+    root.addHandler(quiet)
+    root.addFilter(advice)
     try:
         # Per output channel: one scale per tensor loses too much here (cosine to torch down to ~0.89).
         quantize_dynamic(source, out, weight_type=QuantType.QInt8, per_channel=True)
     except Exception as exc:  # as for the export: any failure means the same to the user
         raise ConfigError(f"quantizing {source.name} to int8 failed ({type(exc).__name__}: {exc}); "
                           'set topics.runtime = "onnx" or "torch"') from exc
+    finally:
+        root.removeHandler(quiet)
+        root.removeFilter(advice)
     return out
+
+
+class _WithoutAdvice(logging.Filter):
+    """Drops onnxruntime's advice to pre-process a model before quantizing it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing")

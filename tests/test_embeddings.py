@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -116,3 +117,22 @@ def test_cache_dir_defaults_to_the_xdg_cache(tmp_path: Path, monkeypatch: pytest
 
 def test_the_suite_never_writes_to_the_user_cache(settings: Settings, model_cache: Path) -> None:
     assert model_cache_dir(settings.topics) == model_cache
+
+
+def test_quantizing_says_nothing_and_leaves_logging_as_it_was(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.random.default_rng(0).normal(size=(64, 64)).astype(np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "tiny",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])], [weights])
+    source = tmp_path / "tiny.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
+    assert embeddings._quantize(source, tmp_path / "a.onnx").stat().st_size > 0
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a program that never configured logging
+    embeddings._quantize(source, tmp_path / "b.onnx")
+    assert root.handlers == [] and root.filters == []  # no stderr handler installed behind the program's back
