@@ -16,8 +16,8 @@ To keep memory down on long runs, after each job a worker hands the memory it fr
 jobs each, and with an ONNX runtime whose export is built they never import torch.
 
 A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
-the pool is restarted and their documents retried one by one; a document that kills a worker again
-becomes a ``worker_crashed`` rejection and the run goes on.
+the pool is restarted and their documents retried one by one, each alone in a process of its own; a
+document that kills that process too becomes a ``worker_crashed`` rejection and the run goes on.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _pool_jobs = 0
 _pool_lock = threading.Lock()
+_retry_lock = threading.Lock()
 
 
 def usable_cpus() -> int:
@@ -156,18 +157,32 @@ def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], setti
         try:
             results.append(future.result())
         except BrokenProcessPool:
-            results += [_retry_alone(workers, job, item, settings, crashed) for item in chunk]
+            results += _retry_alone(job, chunk, settings, crashed)
     return results
 
 
-def _retry_alone(workers: int, job: Callable[[list[Item], Settings], Result], item: Item, settings: Settings,
-                 crashed: Callable[[Item], Result]) -> Result:
-    """One document of a job lost with a dead worker, alone (a broken pool is restarted at submission);
-    a rejection if its worker dies again."""
-    try:
-        return _submit(workers, job, [item], settings).result()
-    except BrokenProcessPool:
-        return crashed(item)
+def _retry_alone(job: Callable[[list[Item], Settings], Result], chunk: list[Item], settings: Settings,
+                 crashed: Callable[[Item], Result]) -> list[Result]:
+    """The documents of a job lost with a dead worker, one by one in a process of their own: away from the
+    pool and one retry at a time, so that a process dying there was killed by its own document (on the
+    shared pool, the other batch's killer could take an innocent retry down with it). A document whose
+    process dies becomes ``crashed(document)``; the next one gets a new process."""
+    results: list[Result] = []
+    with _retry_lock:
+        alone: ProcessPoolExecutor | None = None
+        try:
+            for item in chunk:
+                alone = alone or _new_pool(1, settings)
+                try:
+                    results.append(alone.submit(_run_job, job, [item], settings).result())
+                except BrokenProcessPool:
+                    results.append(crashed(item))
+                    alone.shutdown(wait=True)
+                    alone = None
+        finally:
+            if alone is not None:
+                alone.shutdown(wait=True)
+    return results
 
 
 def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: list[Item],
@@ -187,13 +202,17 @@ def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: 
 
 def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
     global _pool, _pool_size
-    if _pool is None or _pool_size != workers:
+    if _pool is None or _pool_size != workers or _pool._broken:  # broken: a worker died
         _shutdown()
-        levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_start_worker, initargs=(levels, settings))
+        _pool = _new_pool(workers, settings)
         _pool_size = workers
     return _pool
+
+
+def _new_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(levels, settings))
 
 
 def _shutdown() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +110,72 @@ def test_a_multi_batch_ingest_on_two_workers_loads_what_one_worker_loads(setting
                 "left join mentions m using (article_id) left join article_topics t using (article_id) "
                 "group by a.title order by a.title").fetchall()
     assert loaded[1] == loaded[2] and len(loaded[2]) == len(TOPICS)
+
+
+def _slow_or_dies(items: list[str], settings: Settings) -> list[str]:
+    """Dies on "boom"; on "slow PATH" creates PATH (it is running) and takes two seconds."""
+    for item in items:
+        if item == "boom":
+            os._exit(11)
+        if item.startswith("slow "):
+            Path(item.removeprefix("slow ")).touch()
+            time.sleep(2)
+    return [item.upper() for item in items]
+
+
+def test_a_retry_is_never_rejected_for_another_jobs_crash(settings: Settings, pool: None, tmp_path: Path) -> None:
+    """Another batch's job, lost with the pool when "boom" killed a worker, is retried while "boom" is
+    retried: "boom"'s second death must not take the other retry down with it."""
+    parallel = with_workers(settings, 2, chunk=1)
+    workers.start(parallel)
+    running = tmp_path / "running"
+    other: list[list[str]] = []
+    batch = threading.Thread(target=lambda: other.extend(workers._map(
+        _slow_or_dies, [f"slow {running}"], parallel, lambda item: [f"crashed {item}"])))  # type: ignore[arg-type]
+    batch.start()
+    for _ in range(600):  # the other batch's job is on a worker
+        if running.exists():
+            break
+        time.sleep(0.1)
+    assert running.exists()
+    mine = workers._map(_slow_or_dies, ["boom"], parallel, lambda item: [f"crashed {item}"])  # type: ignore[arg-type]
+    batch.join(timeout=120)
+    assert mine == [["crashed boom"]]
+    assert other == [[f"SLOW {running}".upper()]]
+
+
+def _enrich_or_die(articles: list, settings: Settings) -> tuple:
+    """The enrich job, except that its process dies on the budget article (importable by the workers)."""
+    if any(a.title.startswith("Budget") for a in articles):
+        os._exit(11)
+    return _ENRICH_JOB(articles, settings)
+
+
+_ENRICH_JOB = workers._enrich_job
+
+
+@pytest.mark.usefixtures("prefect_harness", "pool")
+def test_an_ingest_of_several_batches_rejects_the_article_that_kills_its_worker_and_only_it(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet.config.sources import source_from_argument
+    from broadsheet.flows.ingest import ingest_flow
+
+    monkeypatch.setattr(workers, "_enrich_job", _enrich_or_die)
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for page in pages():
+        (folder / f"{page.url.rsplit('/', 1)[1]}.html").write_bytes(page.content)
+    run = with_workers(settings, 2, chunk=1)
+    run = run.model_copy(update={
+        "pipeline": run.pipeline.model_copy(update={"batch_size": 3}),
+        "warehouse": run.warehouse.model_copy(update={"path": tmp_path / "w.duckdb"})})
+    summary = ingest_flow([source_from_argument(str(folder))], run)
+
+    assert summary.rejections == {"extract/no_text": 1, "enrich/worker_crashed": 1}
+    assert summary.counts.loaded == len(TOPICS) - 1
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        assert conn.execute("select url from rejections where error_type = 'worker_crashed'").fetchall() == \
+               [((folder / "budget.html").as_uri(),)]
 
 
 def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(settings: Settings, pool: None,
