@@ -65,8 +65,9 @@ def distinct_copy(html: bytes, edition: int) -> bytes:
     return html
 
 
-def build_corpus(pages: list[Path], total: int, folder: Path) -> None:
-    for number in range(total):
+def build_corpus(pages: list[Path], total: int, folder: Path, first: int = 0) -> None:
+    """Pages number ``first`` to ``first + total - 1``: page n is copy n // len(pages) of an original."""
+    for number in range(first, first + total):
         source = pages[number % len(pages)]
         raw = source.read_bytes()
         html = gzip.decompress(raw) if source.suffix == ".gz" else raw
@@ -178,7 +179,7 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path) -> Run:
             try:
                 roles = dict.fromkeys(ROLES, 0)
                 for member in [root, *root.children(recursive=True)]:
-                    role = cpu[member.pid][0] if member.pid in cpu else _role(root, member)
+                    role = _role(root, member)  # each time: a child just spawned still has its parent's name
                     roles[role] += _rss(member)
                     cpu[member.pid] = (role, max(_cpu(member), cpu.get(member.pid, (role, 0.0))[1]))
                 samples.append((time.perf_counter() - start, roles))
@@ -231,10 +232,10 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def ingest(corpus: Path, cpus: set[int], plain: bool = False) -> Run:
-    """One ingest of ``corpus`` into a fresh warehouse (``loaded``: the articles it loaded)."""
+def ingest(corpus: Path, cpus: set[int], plain: bool = False, db: Path | None = None) -> Run:
+    """One ingest of ``corpus`` into ``db`` or a fresh warehouse (``loaded``: the articles it loaded)."""
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
-        db = Path(tmp) / "warehouse.duckdb"
+        db = db or Path(tmp) / "warehouse.duckdb"
         if plain:
             command = [sys.executable, "-c", PLAIN, str(corpus), str(db)]
         else:
@@ -255,6 +256,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--long", type=int, default=None, metavar="N",
                         help="instead: one ingest of N distinct pages on the most cores given, reporting peak "
                              "memory per tenth of the run (flat means nothing accumulates)")
+    parser.add_argument("--seed", type=int, default=0, metavar="M",
+                        help="with --long: first fill the warehouse to M articles (the originals ingested, their "
+                             "rows then copied under new ids), so the long run loads into a warehouse of that size")
     parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
     args.cores = [int(c) for c in args.cores.split(",")]
@@ -337,16 +341,21 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
     """One long ingest: throughput and the peak RSS of the whole tree in each tenth of the run."""
     cores = max(args.cores)
     with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
-        corpus = Path(tmp) / "corpus"
+        corpus, db, seeded = Path(tmp) / "corpus", Path(tmp) / "warehouse.duckdb", 0
         corpus.mkdir()
-        build_corpus(pages, args.long, corpus)
+        if args.seed:
+            seeded = seed_warehouse(db, pages, args.seed, set(range(cores)), Path(tmp) / "originals")
+        build_corpus(pages, args.long, corpus, first=len(pages) if args.seed else 0)
         print(f"broadsheet ingest of {args.long} pages on {cores} core(s) ...", file=sys.stderr, flush=True)
-        done = ingest(corpus, set(range(cores)))
+        done = ingest(corpus, set(range(cores)), db=db)
         wall, samples, loaded = done.wall, done.samples, done.loaded
     columns = [tenths(samples, wall), *(tenths(samples, wall, role) for role in ROLES)]
     rows = [[f"{i * 10}-{(i + 1) * 10}%", *(f"{column[i] / 2**30:.2f}" for column in columns)] for i in range(10)]
     body = markdown_table(["part of the run", "peak RSS GiB (tree)", *(f"peak {role}" for role in ROLES)], rows)
     body += "\n\n" + ROLES_NOTE
+    if seeded:
+        body += (f"\n\nThe warehouse held {seeded:,} articles before the run: the {len(pages)} originals ingested, "
+                 "their rows then copied under new ids and URLs (every article table, enrichments included).")
     body += (f"\n\n{args.long} pages on {cores} core(s): {args.long / wall:,.2f} pages/s, wall {wall:,.0f} s, "
              f"{loaded} loaded, peak {peak(samples) / 2**30:.2f} GiB over the flow, its workers and Prefect's server; "
              f"CPU seconds: {', '.join(f'{role} {done.cpu[role]:,.0f}' for role in ROLES)}.")
@@ -356,6 +365,38 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
                                f"{load_before:.2f}"}
     append_section("Memory on a long run (benchmarks/throughput.py --long)", facts, body,
                    *([args.results] if args.results else []))
+
+
+# Rows of these tables are copied to seed a warehouse; columns naming an article, page or story get a
+# copy's suffix. Entities, topics and bookkeeping tables are shared by the copies and left alone.
+SEEDED_TABLES = ("pages", "articles", "mentions", "article_topics", "article_entities", "keyphrases",
+                 "article_enrichments", "article_clusters", "minhash_bands", "embeddings")
+COPY_ID = ("article_id", "page_id", "cluster_id", "matched_article_id")
+COPY_URL = ("url", "canonical_url", "final_url")
+
+
+def seed_warehouse(db: Path, pages: list[Path], articles: int, cpus: set[int], folder: Path) -> int:
+    """Fill ``db`` to about ``articles`` articles: ingest the originals, then copy every article table's rows
+    under new ids and URLs. Returns the articles it holds."""
+    import duckdb
+
+    folder.mkdir()
+    build_corpus(pages, len(pages), folder)
+    print(f"seeding: broadsheet ingest of the {len(pages)} originals ...", file=sys.stderr, flush=True)
+    ingest(folder, cpus, db=db)
+    with duckdb.connect(str(db)) as conn:
+        (real,) = conn.execute("select count(*) from articles").fetchone()
+        copies = max(0, -(-articles // real) - 1)
+        print(f"seeding: copying {real} articles' rows {copies} times ...", file=sys.stderr, flush=True)
+        for table in SEEDED_TABLES:
+            columns = [row[0] for row in conn.execute(f"describe {table}").fetchall()]
+            values = [f"{c} || '~' || k" if c in COPY_ID else f"{c} || '#seed-' || k" if c in COPY_URL else c
+                      for c in columns]
+            conn.execute(f"insert into {table} select {', '.join(values)} from {table}, "
+                         f"range(1, {copies + 1}) copies(k)")
+        conn.execute("checkpoint")
+        (total,) = conn.execute("select count(*) from articles").fetchone()
+    return int(total)
 
 
 ROLES_NOTE = ("Peaks per role are each role's own highest in that tenth (they need not coincide, so they can add up "
