@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -171,6 +173,26 @@ def test_a_staged_batch_is_loaded_exactly_once(tmp_path: Path) -> None:
     conn.close()
     assert (result.batches, result.articles) == (2, 1)
     assert counts(path)["fetches"] == 1
+
+
+def test_staging_a_batch_while_another_is_loaded_and_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other batch in flight is loaded and its folder deleted while this one is being staged: staging
+    must not trip over it (it used to flush every folder in the staging area, and failed on a vanished one)."""
+    import broadsheet.warehouse.load as load_module
+
+    folder = tmp_path / "staging"
+    other = stage_batch(make_batch(), "run-1", folder)
+    real_open, deleted = os.open, []
+
+    def open_while_the_other_is_deleted(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if not deleted and any(p != other and not p.name.startswith(".") for p in folder.iterdir()):
+            deleted.append(other)  # this batch was just renamed into place: the other's load finishes now
+            shutil.rmtree(other)
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load_module.os, "open", open_while_the_other_is_deleted)
+    staged = stage_batch(make_batch(), "run-1", folder)
+    assert not other.exists() and staged_batches(folder) == [staged]
 
 
 def test_partial_staging_is_ignored(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
         (partial / MANIFEST).write_bytes(orjson.dumps(manifest))
         _fsync_dir(partial)
         os.rename(partial, final)
-        _fsync_dir(folder)
+        _fsync(folder)  # the rename; not the other batches in it, which a load may be deleting
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise WarehouseError(f"cannot stage a batch in {folder}: {exc.strerror or exc}", code="staging",
@@ -177,12 +177,17 @@ def _without_surrogates(value: object) -> object:
 
 
 def _fsync_dir(path: Path) -> None:
-    for file in [*path.iterdir(), path] if path.is_dir() else [path]:
-        fd = os.open(file, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """Flush the files of the folder ``path``, then the folder itself."""
+    for file in [*path.iterdir(), path]:
+        _fsync(file)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def staged_batches(folder: Path) -> list[Path]:
