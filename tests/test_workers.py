@@ -141,7 +141,10 @@ def test_a_retry_is_never_rejected_for_another_jobs_crash(settings: Settings, po
     mine = workers._map(_slow_or_dies, ["boom"], parallel, lambda item: [f"crashed {item}"])  # type: ignore[arg-type]
     batch.join(timeout=120)
     assert mine == [["crashed boom"]]
-    assert other == [[f"SLOW {running}".upper()]]
+    assert other == [[f"slow {running}".upper()]]
+
+
+_ENRICH_JOB = workers._enrich_job
 
 
 def _enrich_or_die(articles: list, settings: Settings) -> tuple:
@@ -149,9 +152,6 @@ def _enrich_or_die(articles: list, settings: Settings) -> tuple:
     if any(a.title.startswith("Budget") for a in articles):
         os._exit(11)
     return _ENRICH_JOB(articles, settings)
-
-
-_ENRICH_JOB = workers._enrich_job
 
 
 @pytest.mark.usefixtures("prefect_harness", "pool")
