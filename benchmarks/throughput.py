@@ -1,7 +1,7 @@
 """End-to-end throughput against the libraries' own limit, on one and two cores, with peak memory.
 
     python benchmarks/throughput.py [--pages DIR] [--total N] [--cores 1,2] [--runs K] [--no-plain]
-    python benchmarks/throughput.py --long N      # memory over one long run
+    python benchmarks/throughput.py --long N [--seed M]   # memory over one long run (into a warehouse of M articles)
 
 1. Builds a folder of ``--total`` distinct pages from the real pages under DIR (default: the fundus
    news pages): copy k of a page carries "?edition=k" on its canonical URL and a sentence of its own,
@@ -264,6 +264,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.cores = [int(c) for c in args.cores.split(",")]
     if args.total < 1 or args.runs < 1 or any(c < 1 or c > len(os.sched_getaffinity(0)) for c in args.cores):
         parser.error("--total and --runs must be at least 1, --cores between 1 and this machine's CPUs")
+    if args.seed < 0 or (args.seed and not args.long):
+        parser.error("--seed M takes a positive M and goes with --long N")
     return args
 
 
@@ -386,6 +388,8 @@ def seed_warehouse(db: Path, pages: list[Path], articles: int, cpus: set[int], f
     ingest(folder, cpus, db=db)
     with duckdb.connect(str(db)) as conn:
         (real,) = conn.execute("select count(*) from articles").fetchone()
+        if not real:
+            sys.exit("error: ingesting the originals loaded no article, so there is nothing to seed with")
         copies = max(0, -(-articles // real) - 1)
         print(f"seeding: copying {real} articles' rows {copies} times ...", file=sys.stderr, flush=True)
         for table in SEEDED_TABLES:
