@@ -92,15 +92,25 @@ def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> No
     for migration in available_migrations():
         if migration.version < 5:
             (older / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+    tables = sorted({*TABLES, *KEYS, "article_clusters", "minhash_bands"})
+    current = duckdb.connect(str(tmp_path / "current.duckdb"))  # a batch loaded by today's code ...
+    migrate(current)
+    load_staged_batch(current, stage_batch(make_batch("a1"), "run1", tmp_path / "staging"))
+    current.close()
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        migrate(conn, older)
-        load_staged_batch(conn, stage_batch(make_batch("a1"), "run1", tmp_path / "staging"))
+        migrate(conn, older)  # ... copied into a warehouse at version 4, in the columns it had then
+        conn.execute(f"attach '{tmp_path / 'current.duckdb'}' as current (read_only)")
+        for table in tables:
+            columns = ", ".join(row[0] for row in conn.execute(f"describe {table}").fetchall()
+                                if "nextval" not in str(row[4]))  # ids from sequences: this warehouse's own
+            conn.execute(f"insert into {table} ({columns}) select {columns} from current.{table}")
+        conn.execute("detach current")
         keyed = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY' and table_name = ?"
         assert conn.execute(keyed, ["mentions"]).fetchone() == (1,)
-        tables = sorted({*TABLES, *KEYS, "article_clusters", "minhash_bands"})
         before = {table: conn.execute(f"select count(*) from {table}").fetchone() for table in tables}
-        assert [m.version for m in migrate(conn)] == [5]
+        assert before["mentions"] != (0,)
+        assert 5 in [m.version for m in migrate(conn)]
         assert {table: conn.execute(f"select count(*) from {table}").fetchone() for table in tables} == before
         still_keyed = conn.execute("select distinct table_name from duckdb_constraints() "
                                    "where constraint_type = 'PRIMARY KEY' order by all").fetchall()
@@ -110,6 +120,26 @@ def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> No
         assert load_staged_batch(conn, stage_batch(make_batch("a1"), "run2", tmp_path / "staging")) == 0
         after = {table: conn.execute(f"select count(*) from {table}").fetchone() for table in KEYS}
         assert after == {table: before[table] for table in KEYS}
+    finally:
+        conn.close()
+
+
+def test_article_text_lengths_are_stored_by_loads_and_by_migration_0006(tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    older.mkdir()
+    for migration in available_migrations():
+        if migration.version < 6:
+            (older / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        migrate(conn, older)
+        conn.execute("insert into articles (article_id, url, canonical_url, source_id, title, authors, "
+                     "first_seen_at, text, content_hash, extractor, run_id) values "
+                     "('old', 'u', 'u', 'src', 't', [], now(), 'Olá, Zürich', 'h', 'x', 'r')")
+        assert 6 in [m.version for m in migrate(conn)]
+        load_staged_batch(conn, stage_batch(make_batch("new", text="Ünïcode körper text."), "r", tmp_path / "staging"))
+        rows = conn.execute("select article_id, text_chars from articles order by article_id").fetchall()
+        assert rows == [("new", len("Ünïcode körper text.")), ("old", len("Olá, Zürich"))]  # characters, not bytes
     finally:
         conn.close()
 

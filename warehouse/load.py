@@ -41,7 +41,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("source_id", "varchar"), ("page_id", "varchar"), ("title", "varchar"),
                  ("authors", "varchar[]"), ("published_at", "timestamptz"), ("first_seen_at", "timestamptz"),
                  ("language", "varchar"), ("site", "varchar"), ("text", "varchar"),
-                 ("content_hash", "varchar"), ("extractor", "varchar"), ("run_id", "varchar")),
+                 ("content_hash", "varchar"), ("extractor", "varchar"), ("run_id", "varchar"),
+                 ("text_chars", "integer")),
     "entities": (("entity_id", "varchar"), ("name", "varchar"), ("entity_type", "varchar"),
                  ("normalized_name", "varchar"), ("first_seen_at", "timestamptz"), ("country_code", "varchar"),
                  ("latitude", "double"), ("longitude", "double"), ("gazetteer_id", "varchar")),
@@ -109,7 +110,7 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
                   for p in batch.pages),
         "articles": ((a.article_id, a.url, a.canonical_url, a.source, a.page_id, a.title, list(a.authors),
                       a.published_at, a.fetched_at, a.language, a.site, a.text, a.content_hash, a.extractor,
-                      run_id) for a in batch.articles),
+                      run_id, len(a.text)) for a in batch.articles),
         "entities": ((e.entity_id, e.name, e.entity_type, e.normalized_name, first_seen[en.article_id],
                       e.country_code, e.latitude, e.longitude, e.gazetteer_id)
                      for en in batch.enrichments for e in en.entities),

@@ -7,7 +7,7 @@ with extracted as (
         articles.run_id,
         count(*) as articles,
         count(*) filter (where articles.published_at is null) as missing_dates,
-        avg(length(articles.text)) as mean_text_chars
+        avg(articles.text_chars) as mean_text_chars
     from articles
     group by articles.source_id, articles.run_id
 ),
