@@ -25,7 +25,7 @@ from broadsheet.tasks.records import (
     Rejection,
     TopicScore,
 )
-from broadsheet.warehouse.connection import connect, load_extension
+from broadsheet.warehouse.connection import connect, connect_reader, load_extension
 from broadsheet.warehouse.load import (
     KEYS,
     load_staged,
@@ -266,6 +266,24 @@ def test_a_locked_warehouse_is_a_transient_error(tmp_path: Path) -> None:
         holder.wait()
     time.sleep(0.1)
     connect(path).close()  # usable again once the holder is gone
+
+
+def test_a_load_can_connect_while_this_process_reads(tmp_path: Path) -> None:
+    # The ingest flow reads (known articles, validators) for one batch while it loads the other.
+    path = tmp_path / "w.duckdb"
+    load(path, make_batch("a1"))
+    reader = connect_reader(path)
+    try:
+        reader.execute("begin transaction")
+        assert reader.execute("select count(*) from articles").fetchone() == (1,)
+        writer = connect(path)  # checkpointed on every connect, this failed: "other write transactions active"
+        load_staged_batch(writer, stage_batch(make_batch("a2"), "run2", tmp_path / "staging"))
+        writer.close()
+        assert reader.execute("select count(*) from articles").fetchone() == (1,)  # its snapshot
+        reader.execute("commit")
+    finally:
+        reader.close()
+    assert counts(path)["articles"] == 2
 
 
 def test_read_only_access(tmp_path: Path) -> None:

@@ -92,11 +92,13 @@ def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.Duck
             migrate(conn, translate=ducklake_ddl)
             create_views(conn, only_if_changed=True)
         else:
-            migrate(conn)
+            applied = migrate(conn)
             create_views(conn)
-            # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
-            # process killed before the next checkpoint would leave a file that no longer opens.
-            conn.execute("checkpoint")
+            if applied:
+                # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
+                # process killed before the next checkpoint would leave a file that no longer opens. Only
+                # then: a checkpoint fails while another connection of this process is reading.
+                conn.execute("checkpoint")
     except BaseException:
         conn.close()
         raise
