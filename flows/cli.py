@@ -8,11 +8,13 @@ output; ``--quiet`` prints nothing but errors.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import sys
+import threading
 import time
 from datetime import datetime
 from enum import StrEnum
@@ -135,20 +137,38 @@ def _use_local_server(settings: Settings) -> str | None:
     return url
 
 
+def _start_temporary_api() -> threading.Thread:
+    """Start Prefect's temporary server in the background (no API chosen): it takes seconds, the workers'
+    models and our imports load meanwhile. Join the thread before running a flow. A server that cannot start
+    is reported by the flow, which tries again."""
+    def start() -> None:
+        from prefect.client.orchestration import get_client
+
+        with contextlib.suppress(Exception):
+            get_client(sync_client=True)
+
+    thread = threading.Thread(target=start, name="broadsheet-prefect-api", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
     """Run the ingest flow, tagged by source, with a progress bar unless quiet."""
     _quiet_logging(quiet)
-    _use_local_server(settings)
-    from prefect import tags
-
-    from broadsheet.flows import progress
-    from broadsheet.flows.ingest import ingest_flow as plain_ingest_flow
-    from broadsheet.flows.runners import with_task_runner
     from broadsheet.tasks import workers
 
-    ingest_flow = with_task_runner(plain_ingest_flow, settings.pipeline)
-    workers.start(settings)  # the workers load their models while Prefect's server starts (about ten seconds)
+    workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
     try:
+        api = None if _use_local_server(settings) else _start_temporary_api()
+        from prefect import tags
+
+        from broadsheet.flows import progress
+        from broadsheet.flows.ingest import ingest_flow as plain_ingest_flow
+        from broadsheet.flows.runners import with_task_runner
+
+        ingest_flow = with_task_runner(plain_ingest_flow, settings.pipeline)
+        if api is not None:
+            api.join()
         with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
             if quiet:
                 return ingest_flow(sources, settings)

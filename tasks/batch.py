@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import Task, task
+from prefect import Task, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.context import TagsContext
 from prefect.logging import get_run_logger
 from prefect.utilities.annotations import quote
 
@@ -53,7 +55,17 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
     The arguments are quoted: Prefect would otherwise walk every page, article and mention of a batch,
     twice per task run, looking for futures to wait on (about 12 ms a page, a fifth of the flow process's
     time when measured). Stages are never given futures."""
-    return stage.with_options(task_run_name=name)(*(quote(arg) for arg in args))
+    with untagged():
+        return stage.with_options(task_run_name=name)(*(quote(arg) for arg in args))
+
+
+def untagged() -> TagsContext:
+    """A context in which task runs carry no tags (the flow run keeps its own).
+
+    Prefect asks its API for a concurrency slot per tag around every tagged task run, two round trips
+    each; measured on a 400-page ingest, task runs waited up to 2.5 s there, most of the flow's time
+    lost to Prefect. Runs are tagged by source for finding them in the UI: the flow run is enough."""
+    return TagsContext(current_tags=set())
 
 # The flow runs two batches at once (one fetching or loading while the workers process the other).
 # Within this process they take turns at the network (so the [http] limits hold across batches) and at
@@ -124,8 +136,9 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
     alone = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"workers": 1})})
     # Each Dask worker is one process: no pool of its own. Arguments are not quoted here: Dask takes a quote
     # (a tuple) for a task of its own graph.
-    futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, alone)
-               for n, chunk in enumerate(chunks, 1)]
+    with untagged():
+        futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, alone)
+                   for n, chunk in enumerate(chunks, 1)]
     results = [future.result() for future in futures]
     return ([a for r in results for a in r[0]], [e for r in results for e in r[1]], [j for r in results for j in r[2]])
 
@@ -156,9 +169,11 @@ def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
     folder = staging_dir(local_path(settings.warehouse))
     stage_batch(batch, run_id, folder)  # a folder of its own, appearing atomically: no turn needed
-    # One writer at a time: `broadsheet serve` creates this limit on its server; elsewhere it is a no-op
-    # and DuckDB's own lock (waited for below) keeps writers apart.
-    with WAREHOUSE_TURN, concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False):
+    # One writer at a time: `broadsheet serve` creates this limit on its server for the runs it schedules
+    # (deployment runs). Elsewhere DuckDB's own lock (waited for below) keeps writers apart, and asking the
+    # API for a limit that does not exist would cost two round trips a batch.
+    scheduled = bool(runtime.deployment.id)
+    with WAREHOUSE_TURN, concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, strict=False) if scheduled else nullcontext():
         loaded = load_pending(settings.warehouse, settings.warehouse.lock_wait_seconds, dedup=settings.dedup)
     workers.release_freed_memory()  # the batch's pages and staged rows, gone now
     return loaded

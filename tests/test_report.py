@@ -85,6 +85,7 @@ def test_source_health_from_the_warehouse(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_flow_reports_progress_and_names_task_runs_after_batches(tmp_path: Path) -> None:
+    from prefect import tags
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -96,10 +97,15 @@ def test_the_flow_reports_progress_and_names_task_runs_after_batches(tmp_path: P
 
     settings = load_settings(warehouse={"path": tmp_path / "w.duckdb"}, pipeline={"batch_size": 4})
     seen: list[tuple[int, int, str]] = []
-    with progress.reporting(lambda done, total, what: seen.append((done, total, what))):
+    with progress.reporting(lambda done, total, what: seen.append((done, total, what))), \
+            tags("broadsheet", "source:demo"):  # as the CLI tags its runs
         summary = ingest_flow([source_from_argument(str(CORPUS_DIR))], settings)
     assert seen == [(4, 6, "batch 1/2 (documents 1-4 of 6)"), (6, 6, "batch 2/2 (documents 5-6 of 6)")]
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.run_id])))
+        flow_run = client.read_flow_run(summary.run_id)
     names = {run.name for run in runs}
     assert {"fetch batch 1/2 (documents 1-4 of 6)", "load batch 2/2 (documents 5-6 of 6)"} <= names
+    # Tags are the flow run's: a tagged task run would cost two API round trips for concurrency slots.
+    assert set(flow_run.tags) == {"broadsheet", "source:demo"}
+    assert [run.tags for run in runs] == [[] for _ in runs]
