@@ -50,7 +50,6 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     TOML and ``BROADSHEET_*`` variables of the worker.
     """
     settings = settings or load_settings()
-    workers.map_large_blocks_apart()  # this process loads batch after batch: keep its memory from creeping
     flow_run_id = runtime.flow_run.id
     run_id = flow_run_id or str(uuid.uuid4())
     _begin(sources, settings, run_id, flow_run_id)

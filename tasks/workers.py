@@ -110,36 +110,21 @@ def _run_job(job: Callable[[list[Item], Settings], Result], chunk: list[Item], s
         release_freed_memory()
 
 
-def _glibc() -> ctypes.CDLL | None:
+def _malloc_trim() -> Callable[[int], int] | None:
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim, libc.mallopt  # noqa: B018  (both must exist)
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
     except (OSError, AttributeError):  # not glibc: its allocator returns memory by itself, or cannot
         return None
-    return libc
 
 
-_GLIBC = _glibc()
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
-LARGE_BLOCK_BYTES = 128 * 1024
+_MALLOC_TRIM = _malloc_trim()
 
 
 def release_freed_memory() -> None:
     """Give the memory Python and the libraries freed back to the system: glibc keeps freed blocks in its
     arenas for reuse, so without this a process's RSS stays at its highest."""
-    if _GLIBC is not None:
-        _GLIBC.malloc_trim(0)
-
-
-def map_large_blocks_apart() -> None:
-    """Have glibc map every block of 128 KiB or more on its own, so that freeing one returns it to the system.
-
-    By default glibc raises that threshold whenever such a block is freed, and from then on large blocks
-    (DuckDB's buffers, a batch's pages) come from its arenas, where freed space stays with the process:
-    measured on a 2,000-page ingest, the flow's process crept from 0.30 to 0.57 GiB between loads; with the
-    threshold fixed it stayed at 0.34-0.37 GiB, and its peak went from 0.95 to 0.81 GiB."""
-    if _GLIBC is not None:
-        _GLIBC.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES)
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _extract_job(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
