@@ -86,12 +86,17 @@ def test_migrations_create_every_table_once(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> None:
-    older = tmp_path / "older"
-    older.mkdir()
+def migrations_before(version: int, folder: Path) -> Path:
+    """A folder holding the migrations older than ``version``: a warehouse as an earlier release left it."""
+    folder.mkdir()
     for migration in available_migrations():
-        if migration.version < 5:
-            (older / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+        if migration.version < version:
+            (folder / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+    return folder
+
+
+def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> None:
+    older = migrations_before(5, tmp_path / "older")
     tables = sorted({*TABLES, *KEYS, "article_clusters", "minhash_bands"})
     current = duckdb.connect(str(tmp_path / "current.duckdb"))  # a batch loaded by today's code ...
     migrate(current)
@@ -125,11 +130,7 @@ def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> No
 
 
 def test_article_text_lengths_are_stored_by_loads_and_by_migration_0006(tmp_path: Path) -> None:
-    older = tmp_path / "older"
-    older.mkdir()
-    for migration in available_migrations():
-        if migration.version < 6:
-            (older / migration.path.name).write_text(migration.path.read_text(encoding="utf-8"))
+    older = migrations_before(6, tmp_path / "older")
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
         migrate(conn, older)
