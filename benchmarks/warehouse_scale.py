@@ -98,14 +98,13 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                case when b.undated then null else timestamptz '2025-01-01' + to_days(b.day) + to_hours(b.i % 24) end,
                timestamptz '2025-01-01' + to_days(b.day) + to_hours(b.i % 24) + interval 30 minute,
                'en', 's' || b.source_number || '.example',
-               repeat('Story ' || b.i || ' about ' || (b.i % 977) || ' and ' || (b.i % 331) || '. ', 12),
-               md5('h' || b.i), 'synthetic', 'run-' || b.day, null
+               repeat('Story ' || b.i || ' about ' || (b.i % 977) || ' and ' || (b.i % 331) || '. ', 12) as body,
+               md5('h' || b.i), 'synthetic', 'run-' || b.day, length(body)
         from base b""")
     conn.execute("""
         insert into pages
         select page_id, url, url, source_id, 'text/html', ''::blob, 20000, first_seen_at from articles
         where page_id is not null""")
-    conn.execute("update articles set text_chars = length(text)")
     conn.execute(f"""
         insert into rejections (rejection_id, run_id, stage, url, source_id, error_type, message, transient,
                                 rejected_at)
