@@ -33,10 +33,12 @@ def canonical_url(url: str) -> str:
     if parts.scheme not in ("http", "https"):
         return url
     host = (parts.hostname or "").lower().rstrip(".")
-    for prefix in VARIANT_HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
+    stripped = True
+    while stripped:  # every variant prefix ("www.m.example.com"), so a canonical URL is its own canonical URL
+        stripped = False
+        for prefix in VARIANT_HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host, stripped = host[len(prefix):], True
     default_port = {"http": 80, "https": 443}[parts.scheme]
     netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
     query = sorted(

@@ -30,6 +30,7 @@ from broadsheet.warehouse.duplicates import known_members
     [
         ("https://www.news.example/a?utm_source=x&fbclid=1#comments", "https://news.example/a"),
         ("https://m.news.example/politics/vote", "https://news.example/politics/vote"),
+        ("http://www.m.news.example/", "http://news.example/"),  # every variant prefix, not just the first
         ("https://amp.news.example/amp/politics/vote", "https://news.example/politics/vote"),
         ("https://news.example/politics/vote/amp/", "https://news.example/politics/vote"),
         ("https://news.example/politics/vote.amp.html?amp=1", "https://news.example/politics/vote.html"),
