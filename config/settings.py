@@ -311,9 +311,14 @@ def model_cache_dir(topics: TopicSettings) -> Path:
     """Where exported embedding models are kept: ``topics.cache_dir``, else the XDG cache folder."""
     if topics.cache_dir is not None:
         return topics.cache_dir.expanduser()
+    return cache_root() / "models"
+
+
+def cache_root() -> Path:
+    """broadsheet's folder in the XDG cache folder: ``$XDG_CACHE_HOME/broadsheet``, else ``~/.cache/broadsheet``."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "broadsheet" / "models"
+    return base / "broadsheet"
 
 
 def prefect_environment() -> dict[str, str]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
+from broadsheet.tasks import gazetteer
 from broadsheet.tasks.enrich import enrich_articles
 from broadsheet.tasks.entities import entity_key, normalize_name, tag_entities
 from broadsheet.tasks.extract import extract_article
@@ -124,6 +126,34 @@ def test_gazetteer_lookups() -> None:
     assert lookup_place("Tirana").country_code == "AL"  # type: ignore[union-attr]
     assert lookup_place("Britain").gazetteer_id == "country:GB"  # type: ignore[union-attr]
     assert lookup_place("IRGC") is None
+
+
+def test_gazetteer_is_cached_read_back_and_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    gazetteer._tables.cache_clear()
+    try:
+        built = gazetteer._tables()
+        cached = gazetteer.cache_file()
+        assert cached.parent == tmp_path / "broadsheet" / "gazetteer" and cached.exists()
+
+        def no_build() -> dict:
+            raise AssertionError("built again although cached")
+
+        gazetteer._tables.cache_clear()
+        with monkeypatch.context() as patch:
+            for builder in ("_countries", "_states", "_cities"):
+                patch.setattr(gazetteer, builder, no_build)
+            assert gazetteer._tables() == built  # read back from the file: equal places, not rebuilt
+
+        cached.write_text('{"not": "a gazetteer"}')
+        gazetteer._tables.cache_clear()
+        assert gazetteer._tables() == built and gazetteer._decode(orjson.loads(cached.read_bytes())) == built
+
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cached))  # a file: no cache folder can be made under it
+        gazetteer._tables.cache_clear()
+        assert gazetteer._tables() == built
+    finally:
+        gazetteer._tables.cache_clear()
 
 
 def test_salience_and_keyphrases(settings: Settings) -> None:
