@@ -287,6 +287,32 @@ def test_a_load_can_connect_while_this_process_reads(tmp_path: Path) -> None:
     assert counts(path)["articles"] == 2
 
 
+def test_a_writer_can_migrate_while_this_process_reads(tmp_path: Path) -> None:
+    # An older warehouse read first (a reader never migrates), then opened to write by the same process.
+    path = tmp_path / "w.duckdb"
+    conn = duckdb.connect(str(path))
+    migrate(conn, migrations_before(6, tmp_path / "older"))
+    conn.close()
+    reader = connect_reader(path)
+    try:
+        reader.execute("begin transaction")
+        assert reader.execute("select count(*) from articles").fetchone() == (0,)
+        writer = connect(path)  # migrating, it failed here: "Cannot CHECKPOINT: other write transactions active"
+        assert load_staged_batch(writer, stage_batch(make_batch("a1"), "run1", tmp_path / "staging")) == 1
+        writer.close()
+        reader.execute("commit")
+    finally:
+        reader.close()
+    conn = duckdb.connect(str(path))  # checkpointed when the last connection closed: it opens, migrated
+    try:
+        assert conn.execute("select article_id, text_chars from articles").fetchall() == [
+            ("a1", len("Body text about Lisbon."))]
+        latest = max(m.version for m in available_migrations())
+        assert conn.execute("select max(version) from schema_migrations").fetchone() == (latest,)
+    finally:
+        conn.close()
+
+
 def test_read_only_access(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with pytest.raises(WarehouseError, match="run `broadsheet ingest` first") as caught:

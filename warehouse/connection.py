@@ -9,6 +9,7 @@ and never migrate. Extensions load from their pinned wheels, never from the netw
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TypeAlias
 
@@ -97,8 +98,10 @@ def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.Duck
             if applied:
                 # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
                 # process killed before the next checkpoint would leave a file that no longer opens. Only
-                # then: a checkpoint fails while another connection of this process is reading.
-                conn.execute("checkpoint")
+                # then, since DuckDB refuses a checkpoint while another connection of this process holds a
+                # transaction; if one does, the checkpoint waits for the last connection's close.
+                with contextlib.suppress(duckdb.TransactionException):
+                    conn.execute("checkpoint")
     except BaseException:
         conn.close()
         raise
