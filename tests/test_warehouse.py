@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from broadsheet.tasks.records import (
     Rejection,
     TopicScore,
 )
+from broadsheet.warehouse.archive import archive_dir
 from broadsheet.warehouse.connection import connect, connect_reader, load_extension
 from broadsheet.warehouse.load import (
     KEYS,
@@ -109,7 +111,8 @@ def test_migration_0005_keeps_every_row_and_drops_the_keys(tmp_path: Path) -> No
         for table in tables:
             columns = ", ".join(row[0] for row in conn.execute(f"describe {table}").fetchall()
                                 if "nextval" not in str(row[4]))  # ids from sequences: this warehouse's own
-            conn.execute(f"insert into {table} ({columns}) select {columns} from current.{table}")
+            selected = columns.replace("content_gzip", "coalesce(content_gzip, ''::blob)")  # today: archived
+            conn.execute(f"insert into {table} ({columns}) select {selected} from current.{table}")
         conn.execute("detach current")
         keyed = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY' and table_name = ?"
         assert conn.execute(keyed, ["mentions"]).fetchone() == (1,)
@@ -173,13 +176,60 @@ def test_load_writes_every_table(tmp_path: Path) -> None:
         ("articles", "pages", "entities", "entity_aliases", "mentions", "article_topics", "fetches", "rejections"), 1)
     conn = duckdb.connect(str(path), read_only=True)
     row = conn.execute("select authors, published_at, text from articles").fetchone()
-    page = conn.execute("select content_gzip, bytes from pages").fetchone()
+    page = conn.execute("select b.content_gzip, p.bytes, p.content_gzip from pages p join page_bodies b using (page_id)"
+                        ).fetchone()
     conn.close()
     assert row == (["Ana Ruiz"], NOW, "Body text about Lisbon.")
-    import gzip
-
-    assert gzip.decompress(page[0]) == b"<html>x</html>" and page[1] == 14
+    assert page is not None and gzip.decompress(page[0]) == b"<html>x</html>" and page[1] == 14
+    assert page[2] is None  # the body is in the page archive, not in the table
     assert staged_batches(staging_dir(path)) == []  # staged folder removed after the commit
+
+
+def _page_batch(article_id: str, url: str, body: bytes) -> Batch:
+    page = Page(url, url, "src", body, "text/html", NOW)
+    article = Article(article_id, url, url, "src", "Title", (), NOW, "en", "N", "Text.", "h" + article_id, NOW,
+                      "test", page.page_id)
+    return Batch([article], [], [page], [], [])
+
+
+def test_page_bodies_are_archived_once_per_page_and_never_for_a_failed_load(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    archive = archive_dir(path)
+    assert load(path, _page_batch("a1", "https://n.example/1", b"<p>one</p>")) == 1
+    broken = stage_batch(_page_batch("a2", "https://n.example/2", b"<p>two</p>"), "run2", staging_dir(path))
+    (broken / "articles.jsonl").write_bytes(b'{"article_id": "a2", "url": null}\n')  # refused: NOT NULL
+    stage_batch(_page_batch("a3", "https://n.example/1", b"<p>one</p>"), "run3", staging_dir(path))  # page again
+    conn = connect(path)
+    try:
+        result = load_staged(conn, staging_dir(path))
+        # A warehouse older than the archive keeps its bodies in the table: the view reads them there too.
+        conn.execute("insert into pages (page_id, url, final_url, source_id, content_type, content_gzip, bytes, "
+                     "fetched_at) values ('old', 'https://n.example/old', 'https://n.example/old', 'src', "
+                     "'text/html', ?, 5, now())", [gzip.compress(b"<old>")])
+        bodies = dict(conn.execute("select p.url, b.content_gzip from page_bodies b join pages p using (page_id)"
+                                   ).fetchall())
+    finally:
+        conn.close()
+    assert (result.batches, result.articles, result.quarantined) == (1, 1, 1)
+    assert {url: gzip.decompress(body) for url, body in bodies.items()} == {
+        "https://n.example/1": b"<p>one</p>", "https://n.example/old": b"<old>"}
+    assert len(list(archive.glob("2*.parquet"))) == 1  # the first batch's; none for the refused or repeated page
+
+
+def test_a_load_whose_archive_file_cannot_be_written_keeps_its_batch(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    shutil.rmtree(archive_dir(path))
+    archive_dir(path).write_text("not a folder")
+    staged = stage_batch(make_batch(), "run1", staging_dir(path))
+    conn = duckdb.connect(str(path))  # not `connect`, which would (fail to) prepare the archive
+    try:
+        with pytest.raises(WarehouseError) as caught:
+            load_staged(conn, staging_dir(path))
+        assert conn.execute("select count(*) from pages").fetchone() == (0,)
+    finally:
+        conn.close()
+    assert caught.value.transient and staged_batches(staging_dir(path)) == [staged]
 
 
 def test_loading_the_same_articles_again_adds_no_rows(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
+from broadsheet.warehouse.archive import connection_archive, create_page_view
 from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl, extension_file
 from broadsheet.warehouse.migrate import create_views, migrate
 
@@ -95,6 +96,9 @@ def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.Duck
         else:
             applied = migrate(conn)
             create_views(conn)
+            archive = connection_archive(conn)
+            if archive:
+                create_page_view(conn, archive)
             if applied:
                 # DuckDB 1.5 cannot replay some DDL from its WAL (an ALTER ... ADD COLUMN with a default): a
                 # process killed before the next checkpoint would leave a file that no longer opens. Only

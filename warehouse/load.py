@@ -13,6 +13,7 @@ adds nothing. On DuckLake the transaction takes the writers' turn, so concurrent
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import os
 import shutil
@@ -28,6 +29,7 @@ import orjson
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import DedupSettings
 from broadsheet.tasks.records import Batch
+from broadsheet.warehouse.archive import archive_new_pages, batch_file, connection_archive
 from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
@@ -198,9 +200,12 @@ def staged_batches(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _insert_sql(table: str) -> str:
-    """The staged rows of ``table`` whose key is not in the table yet (nor earlier in the file)."""
-    # Table and column names come from TABLES and KEYS above, never from data; the file path is bound.
+def _fresh_sql(table: str) -> str:
+    """The staged rows of ``table`` whose key is not in the table yet (nor earlier in the file).
+
+    The staged file's path is the statement's one parameter.
+    """
+    # Table and column names come from TABLES and KEYS above, never from data.
     columns = TABLES[table]
     names = ", ".join(name for name, _ in columns)
     read_types = ", ".join(f"{name}: '{'varchar' if kind == 'blob' else kind}'" for name, kind in columns)
@@ -208,12 +213,19 @@ def _insert_sql(table: str) -> str:
     staged = f"read_json(?, format = 'newline_delimited', columns = {{{read_types}}})"
     keys = KEYS.get(table)
     if keys is None:  # unkeyed (fetches, rejections): every row is new
-        return f"insert into {table} ({names}) select {selected} from {staged}"
+        return f"select {selected} from {staged}"
     partition = ", ".join(keys)
     matches = " and ".join(f"existing.{key} = fresh.{key}" for key in keys)
-    return (f"insert into {table} ({names}) select {names} from (select {selected}, row_number() over "
-            f"(partition by {partition}) as copy_number from {staged}) as fresh where copy_number = 1 "
+    return (f"select {names} from (select {selected}, row_number() over (partition by {partition}) as copy_number "
+            f"from {staged}) as fresh where copy_number = 1 "
             f"and not exists (select 1 from {table} as existing where {matches})")
+
+
+def _insert_sql(table: str, *, left_null: tuple[str, ...] = ()) -> str:
+    """Insert the new staged rows of ``table``, with the columns ``left_null`` null."""
+    names = [name for name, _ in TABLES[table]]
+    chosen = ", ".join(f"null as {name}" if name in left_null else name for name in names)
+    return f"insert into {table} ({', '.join(names)}) select {chosen} from ({_fresh_sql(table)})"
 
 
 def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupSettings | None = None) -> int:
@@ -225,15 +237,25 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
     if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("batch_id", "run_id")):
         raise WarehouseError(f"staged batch {path} has a manifest without batch_id and run_id", code="corrupt_stage")
 
+    batch_id = manifest["batch_id"]
+    archive = connection_archive(conn)
+    bodies = batch_file(archive, batch_id) if archive else None
+    archived: list[Path] = []
+
     def load(conn: duckdb.DuckDBPyConnection) -> int:
-        batch_id = manifest["batch_id"]
         if conn.execute("select 1 from loaded_batches where batch_id = ?", [batch_id]).fetchone():
             return 0
         new_articles = _count_new_articles(conn, path)
         _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
         for table in TABLES:
             staged = path / f"{table}.jsonl"
-            if staged.exists():
+            if not staged.exists():
+                continue
+            if table == "pages" and bodies:  # bodies go to the page archive, see warehouse/archive.py
+                archived.append(bodies)
+                archive_new_pages(conn, _fresh_sql(table), staged, bodies)
+                conn.execute(_insert_sql(table, left_null=("content_gzip",)), [str(staged)])
+            else:
                 conn.execute(_insert_sql(table), [str(staged)])
         if (path / "articles.jsonl").exists():
             cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
@@ -243,8 +265,13 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
 
     try:
         return in_turn(conn, load)
-    except duckdb.Error as exc:
-        raise _load_error(path, exc) from exc
+    except BaseException as exc:
+        for file in archived:  # the bodies of a load that did not commit
+            with contextlib.suppress(OSError):
+                file.unlink(missing_ok=True)
+        if isinstance(exc, duckdb.Error):
+            raise _load_error(path, exc) from exc
+        raise
 
 
 # Errors that say the staged rows themselves are bad, not the warehouse: the batch is quarantined.

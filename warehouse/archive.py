@@ -1,0 +1,84 @@
+"""The page archive: the raw pages of a DuckDB warehouse, kept beside it as one Parquet file per load.
+
+A page's compressed body is a blob of tens of kilobytes. Held in the ``pages`` table of a DuckDB file,
+every checkpoint rewrote the bodies appended since the table's last 2,048-row boundary, and closing a
+load's connection (which checkpoints) took up to 3 times their size in memory: hundreds of megabytes
+at the top of each cycle. So a load on DuckDB writes the bodies of its new pages to
+``<warehouse>.pages/<batch id>.parquet``, in the load's transaction (a failed load deletes its file, a
+retried one rewrites it), and leaves ``pages.content_gzip`` null. Pages loaded before the archive keep
+their body in the table; the view ``page_bodies`` reads both, so SQL finds every body in one place.
+
+DuckLake writes each commit to Parquet files of its own, so it keeps bodies in ``pages``; there
+``page_bodies`` reads the table alone (``views/page_bodies.sql``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from broadsheet.config.errors import WarehouseError
+from broadsheet.warehouse.backend import is_ducklake
+
+# A file of no rows with the archive's columns: a view over the folder needs one file to bind to.
+_EMPTY = "empty.parquet"
+
+
+def archive_dir(warehouse_path: Path) -> Path:
+    """Where the raw pages of the DuckDB warehouse at ``warehouse_path`` are kept."""
+    return warehouse_path.with_name(warehouse_path.name + ".pages")
+
+
+def connection_archive(conn: duckdb.DuckDBPyConnection) -> Path | None:
+    """The page archive of the warehouse ``conn`` writes to; None where bodies stay in ``pages``."""
+    if is_ducklake(conn):
+        return None
+    row = conn.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    return archive_dir(Path(row[0])).resolve() if row and row[0] else None
+
+
+def batch_file(folder: Path, batch_id: str) -> Path:
+    return folder / f"{batch_id}.parquet"
+
+
+def archive_new_pages(conn: duckdb.DuckDBPyConnection, fresh_pages_sql: str, staged: Path, target: Path) -> int:
+    """Write the bodies of the staged pages not yet in ``pages`` to ``target``; returns how many.
+
+    ``fresh_pages_sql`` selects those pages from the staged file (its one parameter).
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"cannot write to the page archive {target.parent}: {exc.strerror or exc}",
+                             code="load", transient=True) from exc
+    sql = (f"copy (select page_id, content_gzip from ({fresh_pages_sql})) to {_literal(target)} "
+           "(format parquet, compression uncompressed)")  # gzip bodies: compressing them again gains nothing
+    row = conn.execute(sql, [str(staged)]).fetchone()
+    written = int(row[0]) if row else 0
+    if not written:
+        target.unlink(missing_ok=True)
+    return written
+
+
+def create_page_view(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """(Re)create ``page_bodies`` over the bodies in ``pages`` and those in the archive ``folder``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        empty = folder / _EMPTY
+        if not empty.exists():
+            partial = folder / f".{_EMPTY}.partial"
+            conn.execute(f"copy (select null::varchar as page_id, null::blob as content_gzip limit 0) "
+                         f"to {_literal(partial)} (format parquet)")
+            partial.replace(empty)
+    except (OSError, duckdb.Error) as exc:
+        raise WarehouseError(f"cannot prepare the page archive {folder}: {exc}", code="io") from exc
+    conn.execute(
+        "create or replace view page_bodies as "
+        "select page_id, content_gzip from pages where content_gzip is not null "
+        f"union all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
+
+
+def _literal(path: Path) -> str:
+    """``path`` as an SQL string literal (COPY and view definitions take no parameters for it)."""
+    return "'" + str(path).replace("'", "''") + "'"
