@@ -134,7 +134,7 @@ def assign_clusters(articles: Iterable[NewArticle], known: KnownMembers, thresho
 # Near-duplicate candidates per band key: the latest this many members sharing it. A story syndicated
 # thousands of times would otherwise make every new copy compare with every earlier one (and the load
 # read them all); its latest copies are enough to find its cluster. The warehouse's lookup applies the
-# same bound (``cluster_members_by_band.sql``).
+# same bound (``clustered_ids_by_band.sql``).
 CANDIDATES_PER_BAND = 20
 
 
