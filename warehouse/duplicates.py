@@ -33,31 +33,22 @@ def _int_list(values: list[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-def _clustered_ids(conn: duckdb.DuckDBPyConnection, query: str, values: list, *more: object) -> list[str]:
+def _members(conn: duckdb.DuckDBPyConnection, lookup: str, values: list, *more: object) -> list[Member]:
+    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first."""
     if not values:
         return []
     parameter = _int_list(values) if isinstance(values[0], int) else values
-    return [row[0] for row in conn.execute(_query(query), [parameter, *more]).fetchall()]
-
-
-def _members(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> list[Member]:
-    """The clustered articles with these ids, signatures included, oldest first.
-
-    Each lookup finds ids first and reads members second: read in one join, the signatures of every
-    clustered article were hashed for each lookup (measured: +70 MB of a load's memory at 90,000 articles).
-    """
-    if not article_ids:
-        return []
-    rows = conn.execute(_query("cluster_members"), [article_ids, article_ids]).fetchall()
+    sql = f"with found as (\n{_query(lookup)}\n)\n{_query('cluster_members')}"
+    rows = conn.execute(sql, [parameter, *more]).fetchall()
     return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
 
 def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
     """Lookups of clustered articles by canonical URL, content hash and MinHash band key."""
     return KnownMembers(
-        by_url=lambda urls: _members(conn, _clustered_ids(conn, "clustered_ids_by_url", urls)),
-        by_hash=lambda hashes: _members(conn, _clustered_ids(conn, "clustered_ids_by_hash", hashes)),
-        by_band=lambda keys: _members(conn, _clustered_ids(conn, "clustered_ids_by_band", keys, CANDIDATES_PER_BAND)),
+        by_url=lambda urls: _members(conn, "clustered_ids_by_url", urls),
+        by_hash=lambda hashes: _members(conn, "clustered_ids_by_hash", hashes),
+        by_band=lambda keys: _members(conn, "clustered_ids_by_band", keys, CANDIDATES_PER_BAND),
     )
 
 
