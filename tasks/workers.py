@@ -18,6 +18,8 @@ jobs each, and with an ONNX runtime whose export is built they never import torc
 A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
 the pool is restarted and their documents retried one by one, each alone in a process of its own; a
 document that kills that process too becomes a ``worker_crashed`` rejection and the run goes on.
+A worker whose parent is gone (killed, so it could not stop its pool) exits within a second or two
+rather than holding its models' memory for good.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -238,5 +241,13 @@ def _start_worker(levels: dict[str, int], settings: Settings) -> None:
         # spaCy's thinc imports torch whenever it is installed (~180 MB a process); ONNX runtimes need it only
         # to export the model, which is done: keep it out.
         sys.modules["torch"] = None  # type: ignore[assignment]
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     current_enrichers(settings)
     load_models(settings)
+
+
+def _exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:
+    """End this worker once ``parent`` is no longer its parent: it died (a stopped pool ends its workers)."""
+    while os.getppid() == parent:
+        time.sleep(every_seconds)
+    os._exit(0)

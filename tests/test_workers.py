@@ -208,3 +208,50 @@ def test_freed_memory_goes_back_to_the_system() -> None:
     after = _rss_mb()
     assert len(kept) == 1_500
     assert before - after > 100, (before, after)
+
+
+ORPHAN_DRIVER = """
+import os, sys, threading, multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from broadsheet.tasks.workers import _exit_with_parent
+
+def watch():
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(), 0.1), daemon=True).start()
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=watch if sys.argv[1] == "watched" else None)
+    print(pool.submit(os.getpid).result(), flush=True)
+    threading.Event().wait()
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, which nothing may reap here, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+@pytest.mark.parametrize("kind", ["watched", "unwatched"])
+def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path, kind: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "driver.py").write_text(ORPHAN_DRIVER)
+    parent = subprocess.Popen([sys.executable, "driver.py", kind], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    parent.kill()  # SIGKILL: nothing of the parent's can stop its pool
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + (15 if kind == "watched" else 3)
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orphaned = _running(worker)
+    if orphaned:
+        os.kill(worker, signal.SIGKILL)
+    assert orphaned == (kind == "unwatched")  # the unwatched one shows what the watch prevents
