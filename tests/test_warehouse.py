@@ -392,3 +392,11 @@ def test_extensions_load_from_their_wheels(tmp_path: Path) -> None:
     assert loaded == (True,)
     with pytest.raises(WarehouseError, match="not installed"):
         load_extension(conn, "no_such_extension")
+
+
+def test_a_warehouse_whose_page_archive_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    archive_dir(path).write_text("not a folder")
+    with pytest.raises(WarehouseError, match="cannot prepare the page archive") as caught:
+        connect(path)
+    assert caught.value.code == "io"
