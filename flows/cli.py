@@ -3,7 +3,8 @@
 Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
 0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
 locked), 4 an ingest could not read one of its sources at all. ``--json`` prints machine-readable
-output; ``--quiet`` prints nothing but errors.
+output; ``--quiet`` prints nothing but errors. Library log lines and Python warnings are shown only with
+``broadsheet --verbose COMMAND``; ``serve`` always shows its runs' log lines (they are its output).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
 import threading
 import time
+import warnings
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -71,10 +74,25 @@ def _settings(config: Path | None, db: Path | None, **sections: dict[str, Any]) 
     return load_settings(config, **overrides)
 
 
+_verbose = False
+
+
+@app.callback()
+def _global_options(verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also show library log lines (Prefect, trafilatura) and Python warnings.")] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose
+    if not verbose:
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")  # the worker processes too
+
+
 def _quiet_logging(quiet: bool) -> None:
+    """Library log lines at errors only, unless ``--verbose`` (before prefect is imported)."""
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
-    if quiet:
+    if quiet or not _verbose:
         apply_process_environment(quiet=True)
         for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -185,8 +203,9 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
         workers.shutdown()
 
 
-def _print_summary(summary: Any) -> None:
-    table = Table(title=f"Run {summary.run_id}", show_header=True)
+def _print_summary(summary: Any, warehouse: bool = True) -> None:
+    out.print(f"Run {summary.run_id}", markup=False)
+    table = Table(show_header=True)
     table.add_column("stage")
     table.add_column("documents", justify="right")
     for stage, value in vars(summary.counts).items():
@@ -199,7 +218,8 @@ def _print_summary(summary: Any) -> None:
                   "the next run loads them[/yellow]")
     for warning in summary.warnings:
         out.print(f"[yellow]warning: {warning}[/yellow]")
-    out.print(f"Warehouse: {summary.warehouse}")
+    if warehouse:
+        out.print(f"Warehouse: {summary.warehouse}")
 
 
 @app.command()
@@ -326,8 +346,19 @@ def _print_report(report: dict[str, Any]) -> None:
             continue
         table = Table(*rows[0].keys(), title=title, title_justify="left")
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row.values()))
+            table.add_row(*(_cell(key, value) for key, value in row.items()))
         out.print(table)
+
+
+def _cell(column: str, value: Any) -> str:
+    """A report value as a table shows it in 80 columns: times to the minute, run ids by their first part."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if column == "run_id":
+        return str(value).split("-", 1)[0]
+    return str(value)
 
 
 @app.command()
@@ -340,14 +371,14 @@ def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption =
 
     with demo_site() as feed_url:
         if not quiet and not as_json:
-            out.print(f"Demo site serving {feed_url}; ingesting into {settings.warehouse.path}")
+            out.print(f"Demo news site: {feed_url}\nIngesting into {settings.warehouse.path}", markup=False)
         summary = _run_ingest([SourceConfig(name="demo", location=feed_url, kind="feed")], settings,
                               quiet or as_json)
     report = warehouse_report(settings.warehouse)
     if as_json:
         sys.stdout.write(json.dumps({"run": summary.to_dict(), "warehouse": report}, default=str) + "\n")
     elif not quiet:
-        _print_summary(summary)
+        _print_summary(summary, warehouse=False)
         _print_report(report)
 
 

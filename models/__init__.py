@@ -83,3 +83,33 @@ def write_manifest(folder: Path, version: str, settings: dict[str, Any]) -> Path
     path.write_text(json.dumps({"version": version, "settings": settings, "files": files}, indent=2) + "\n",
                     encoding="utf-8")
     return path
+
+
+def onnx_session(path: Path, threads: int) -> Any:
+    """An ONNX Runtime session of ``path`` on the CPU with ``threads`` threads (0: ONNX Runtime's choice)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # No arena nor pre-planned buffers: texts vary in length, so both only grow (~200 MB a process).
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    options.log_severity_level = 3  # errors only: its warnings are not the user's to act on
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own unrelated types for a missing or damaged file
+        raise ConfigError(f"cannot load the model {path} ({type(exc).__name__}: {exc}); reinstall broadsheet") from exc
+
+
+def load_tokenizer(path: Path) -> Any:
+    """The fast tokenizer in ``path`` (a tokenizer.json), with padding off: callers pad their own batches."""
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception for a missing or unreadable file
+        raise ConfigError(f"cannot read the tokenizer {path} ({exc}); reinstall broadsheet") from exc
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer

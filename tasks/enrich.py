@@ -9,11 +9,11 @@ keyphrase rows; the topic enricher's (embedding model, scorer and taxonomy versi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import entities, topics
+from broadsheet.tasks.embeddings import embedding_model
 from broadsheet.tasks.records import Article, Enrichment
 
 
@@ -47,7 +47,7 @@ def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichm
     analysed = entities.analyse_articles(articles, settings.entities, settings.topics.keyphrases)
     vectors, scored = topics.embed_and_score(articles, settings.topics, taxonomy)
     enrichers = current_enrichers(settings)
-    model = Path(settings.topics.model).name
+    model = embedding_model(settings.topics.model).name
     return [
         Enrichment(article.article_id, found, mentions, ranked, enrichers.entity, enrichers.topic,
                    taxonomy.version, salience, phrases, tuple(round(float(x), 6) for x in vector), model)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, TopicSettings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
-from broadsheet.tasks.embeddings import embed
+from broadsheet.tasks.embeddings import embed, embedding_model
 from broadsheet.tasks.records import Article, TopicScore
 
 SCORER_VERSION = "proto2"
@@ -30,8 +29,9 @@ def taxonomy_for(settings: TopicSettings) -> Taxonomy:
 
 
 def enricher_name(settings: TopicSettings, taxonomy: Taxonomy) -> str:
-    """Names model and runtime (their vectors differ slightly), scorer and taxonomy: what makes scores stale."""
-    return f"embed:{Path(settings.model).name}/{settings.runtime}+{SCORER_VERSION}+taxonomy:{taxonomy.version}"
+    """Names model and its version, scorer and taxonomy: what makes scores stale."""
+    model = embedding_model(settings.model)
+    return f"embed:{model.name}@{model.version}+{SCORER_VERSION}+taxonomy:{taxonomy.version}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ start-up, no copies.
 
 To keep memory down on long runs, after each job a worker hands the memory it freed back to the system
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
-jobs each, and with an ONNX runtime whose export is built they never import torch.
+jobs each, and they never import torch.
 
 A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
 the pool is restarted and their documents retried one by one, each alone in a process of its own; a
@@ -37,7 +37,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from broadsheet.config.settings import Settings
-from broadsheet.tasks.embeddings import needs_torch
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
@@ -236,11 +235,9 @@ def _start_worker(levels: dict[str, int], settings: Settings) -> None:
     and the models loaded, so the first job does not wait for them."""
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
-    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch if it is imported, just below
-    if not needs_torch(settings.topics):
-        # spaCy's thinc imports torch whenever it is installed (~180 MB a process); ONNX runtimes need it only
-        # to export the model, which is done: keep it out.
-        sys.modules["torch"] = None  # type: ignore[assignment]
+    os.environ["OMP_NUM_THREADS"] = "1"
+    # spaCy's thinc imports torch whenever it is installed (the train extra; ~180 MB a process): never needed here.
+    sys.modules["torch"] = None  # type: ignore[assignment]
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     current_enrichers(settings)
     load_models(settings)

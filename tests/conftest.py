@@ -2,7 +2,6 @@
 
 Nothing here reaches beyond 127.0.0.1: HTTP tests use pytest-httpserver (a real server on
 loopback), and the flow tests run against a temporary Prefect server started once per session.
-Exported embedding models go to a folder of the session, never to the user's ~/.cache.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from broadsheet.config.settings import Settings, load_settings
@@ -24,18 +21,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE_TEXT = SHARED / "samples" / "us-senators-meet-mek-leader-in-tirana.txt"
 CORPUS = REPO / "flows" / "demo_corpus"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One cache of exported ONNX models for the session, never the user's: set for every settings load.
-
-    Through the environment, so child processes (the CLI and reliability tests) use it too.
-    """
-    folder = tmp_path_factory.mktemp("models")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BROADSHEET_TOPICS__CACHE_DIR", str(folder))
-        yield folder
 
 
 @pytest.fixture
