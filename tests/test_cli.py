@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +85,20 @@ def test_demo(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
     assert result["run"]["counts"]["loaded"] == 5
     assert result["run"]["rejections"] == {"fetch/http_status": 1, "fetch/not_html": 1, "extract/no_text": 1}
     assert {e["name"] for e in result["warehouse"]["top_entities"]} >= {"Maryam Rajavi", "United States"}
+
+
+def test_the_demo_reads_cleanly_in_80_columns(tmp_path: Path) -> None:
+    """As a newcomer sees it: the console script in a terminal 80 columns wide, no warnings, no library logs."""
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm"}
+    env.pop("PYTHONWARNINGS", None)
+    result = subprocess.run([str(Path(sys.executable).with_name("broadsheet")), "demo"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    screen = (result.stdout + result.stderr).splitlines()
+    assert "Top entities" in result.stdout and "Run " in result.stdout
+    noise = [line for line in screen if re.search(r"Warning|warn\(|Traceback|\| INFO|prefect\.io", line)]
+    assert not noise, noise
+    assert max(len(line) for line in screen) <= 80
 
 
 @pytest.mark.parametrize(
