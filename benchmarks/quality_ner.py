@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from broadsheet.config.records import Article
 from broadsheet.config.settings import apply_process_environment, load_settings
 from broadsheet.tasks.entities import raw_pipeline, tag_entities
-from broadsheet.tasks.records import Article
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table

@@ -25,9 +25,9 @@ from typing import Any
 import duckdb
 from results import append_section, markdown_table
 
+from broadsheet.config.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
 from broadsheet.config.settings import DedupSettings, TopicSettings, WarehouseSettings
 from broadsheet.tasks.dedup import article_id, content_hash
-from broadsheet.tasks.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
 from broadsheet.tasks.topics import taxonomy_for
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir

@@ -291,7 +291,8 @@ def search(
 ) -> None:
     """Search the latest article versions by words (BM25) or meaning (embeddings), with filters."""
     settings = _settings(config, db)
-    from broadsheet.warehouse.search import SearchFilters, run_search
+    from broadsheet.flows.search import run_search
+    from broadsheet.warehouse.search import SearchFilters
 
     filters = SearchFilters(since.date() if since else None, until.date() if until else None, source, entity, topic)
     hits = _retry_locked(lambda: run_search(settings, text, mode.value, filters, limit), 10.0)

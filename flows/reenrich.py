@@ -16,9 +16,9 @@ from typing import Any
 
 from prefect import flow, runtime
 
+from broadsheet.config.records import Batch
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
-from broadsheet.tasks.records import Batch
 from broadsheet.tasks.topics import taxonomy_for
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.enrichments import drop_orphan_entities

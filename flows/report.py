@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from broadsheet.tasks.records import Rejection
+from broadsheet.config.records import Rejection
 from broadsheet.warehouse.runs import RunCounts
 
 MIN_HISTORY_ARTICLES = 20  # below this a source's history says too little to call a drift

@@ -21,13 +21,13 @@ from prefect.logging import get_run_logger
 from prefect.utilities.annotations import quote
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.records import Article, Batch, Candidate, Enrichment, Page, Rejection
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
-from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
 from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir

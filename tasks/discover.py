@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from broadsheet.config.errors import FetchError
+from broadsheet.config.records import Candidate, Discovery, Page, Rejection, Validators
 from broadsheet.config.settings import DiscoverSettings, HttpSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks.documents import file_url, is_feed, is_html, read_local
 from broadsheet.tasks.feeds import parse_feed_page, plain_text
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages
 from broadsheet.tasks.guard import is_url
-from broadsheet.tasks.records import Candidate, Discovery, Page, Rejection, Validators
 from broadsheet.tasks.robots import robots_url
 from broadsheet.tasks.safexml import strip_leading
 from broadsheet.tasks.sitemaps import crawl_sitemaps, read_sitemap_page, robots_sitemaps

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from broadsheet.config.errors import FetchError
-from broadsheet.tasks.records import Candidate, Page, Rejection
+from broadsheet.config.records import Candidate, Page, Rejection
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",

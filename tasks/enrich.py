@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broadsheet.config.entity_aliases import load_alias_corrections
+from broadsheet.config.records import Article, Enrichment
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import entities, topics
 from broadsheet.tasks.embeddings import embedding_model
-from broadsheet.tasks.records import Article, Enrichment
 
 
 @dataclass(frozen=True)

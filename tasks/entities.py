@@ -23,11 +23,11 @@ from typing import Any
 
 from broadsheet.config.entity_aliases import AliasCorrection, load_alias_corrections
 from broadsheet.config.errors import ConfigError
+from broadsheet.config.records import Article, Entity, EntityType, Keyphrase, Mention, Salience
 from broadsheet.config.settings import EntitySettings
 from broadsheet.tasks import resolve
 from broadsheet.tasks.gazetteer import GAZETTEER_VERSION, country_names, lookup_place
 from broadsheet.tasks.keyphrases import extract_keyphrases
-from broadsheet.tasks.records import Article, Entity, EntityType, Keyphrase, Mention, Salience
 from broadsheet.tasks.resolve import Cluster, Span
 
 LABELS: dict[str, EntityType] = {

@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from broadsheet.config.records import Candidate, Discovery, Page, Rejection
 from broadsheet.tasks.guard import is_url
-from broadsheet.tasks.records import Candidate, Discovery, Page, Rejection
 from broadsheet.tasks.safexml import entity_problem, strip_leading
 
 _TAG = re.compile(r"<[^>]*>")

@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from broadsheet.config.errors import FetchError
+from broadsheet.config.records import Candidate, FetchRecord, Page, Rejection, Validators
 from broadsheet.config.settings import HttpSettings
 from broadsheet.tasks.charset import charset_of
 from broadsheet.tasks.documents import (
@@ -55,7 +56,6 @@ from broadsheet.tasks.politeness import (
     is_retryable_status,
     retry_after_seconds,
 )
-from broadsheet.tasks.records import Candidate, FetchRecord, Page, Rejection, Validators
 from broadsheet.tasks.robots import (
     RobotsRules,
     RobotsStore,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from broadsheet.tasks.records import Keyphrase
+from broadsheet.config.records import Keyphrase
 
 KEEP = {"ADJ", "NOUN", "PROPN"}
 HEADS = {"NOUN", "PROPN"}

@@ -22,8 +22,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from broadsheet.config.records import EntityType
 from broadsheet.tasks.gazetteer import is_country, lookup_place
-from broadsheet.tasks.records import EntityType
 
 TYPE_PREFERENCE: tuple[EntityType, ...] = ("person", "organization", "place")
 # The small English model's PERSON label is far more precise than its ORG label (CoNLL dev).

@@ -16,10 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from broadsheet.config.records import Article, TopicScore
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, TopicSettings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
 from broadsheet.tasks.embeddings import embed, embedding_model
-from broadsheet.tasks.records import Article, TopicScore
 
 SCORER_VERSION = "proto2"
 

@@ -21,10 +21,10 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from broadsheet.config.errors import FetchError
+from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
 from broadsheet.tasks.charset import charset_of
 from broadsheet.tasks.documents import file_url, sniff_content_type
 from broadsheet.tasks.guard import parse_http_url
-from broadsheet.tasks.records import ArchiveRef, Candidate, Page, Rejection
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 DOCUMENT_RECORDS = ("response", "resource")

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load, query
 
+from broadsheet.config.records import Page
 from broadsheet.config.settings import ExtractSettings
 from broadsheet.tasks.dedup import canonical_url, declared_canonical
 from broadsheet.tasks.extract import extract_article
-from broadsheet.tasks.near_duplicates import (
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.duplicates import known_members
+from broadsheet.warehouse.minhash import (
     CANDIDATES_PER_BAND,
     KnownMembers,
     NewArticle,
@@ -20,9 +23,6 @@ from broadsheet.tasks.near_duplicates import (
     minhash,
     similarity,
 )
-from broadsheet.tasks.records import Page
-from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.duplicates import known_members
 
 
 @pytest.mark.parametrize(

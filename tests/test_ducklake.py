@@ -20,8 +20,8 @@ import pytest
 from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, load, query
 
 from broadsheet.config.settings import WarehouseSettings
-from broadsheet.warehouse.backend import ducklake_ddl, in_turn
-from broadsheet.warehouse.connection import connect, load_extension
+from broadsheet.warehouse.backend import ducklake_ddl, in_turn, load_extension
+from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.search import open_index, refresh_index, search_text
 
 CATALOG = "host=127.0.0.1 port=5432 dbname=test user=postgres"

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from broadsheet.config.records import Article, Candidate
 from broadsheet.config.settings import Settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich import enrich_articles
 from broadsheet.tasks.entities import entity_id, normalize_name, tag_entities
 from broadsheet.tasks.extract import extract_article
 from broadsheet.tasks.fetch import file_url, read_local
-from broadsheet.tasks.records import Article, Candidate
 
 
 def article(text: str, title: str | None = None) -> Article:

@@ -15,12 +15,12 @@ from urllib.parse import urljoin
 
 import pytest
 
+from broadsheet.config.records import Candidate, Discovery, Page
 from broadsheet.config.settings import HttpSettings
 from broadsheet.tasks.dedup import canonical_url
 from broadsheet.tasks.discover import parse_feed_page
 from broadsheet.tasks.documents import file_url, read_local
 from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.records import Candidate, Discovery, Page
 from broadsheet.tasks.sitemaps import read_sitemap_page, robots_sitemaps
 from broadsheet.tasks.warc import discover_archive
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from broadsheet.config import ExtractError
+from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.dedup import article_id, canonical_url, content_hash
 from broadsheet.tasks.extract import extract_article, extract_articles, split_authors
-from broadsheet.tasks.records import Page
 
 BODY = " ".join(f"Paragraph sentence number {i} tells the reader something new about the harbour." for i in range(12))
 HTML = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -22,6 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from broadsheet.config.errors import FetchError
+from broadsheet.config.records import Candidate, Page
 from broadsheet.config.settings import HttpSettings, Settings
 from broadsheet.tasks.fetch import (
     check_address,
@@ -32,7 +33,6 @@ from broadsheet.tasks.fetch import (
     sniff_content_type,
     translate_httpx_error,
 )
-from broadsheet.tasks.records import Candidate, Page
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 PUBLISHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

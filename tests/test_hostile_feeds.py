@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import pytest
 from pytest_httpserver import HTTPServer
 
+from broadsheet.config.records import Page
 from broadsheet.config.settings import HttpSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks.discover import discover_source
 from broadsheet.tasks.feeds import parse_feed_page
-from broadsheet.tasks.records import Page
 from broadsheet.tasks.sitemaps import read_sitemap_page
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)

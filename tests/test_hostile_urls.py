@@ -20,12 +20,12 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
+from broadsheet.config.records import Candidate
 from broadsheet.config.settings import HttpSettings, Settings
 from broadsheet.tasks.dedup import canonical_url
 from broadsheet.tasks.discover import discover_folder
 from broadsheet.tasks.fetch import fetch_pages, read_local
 from broadsheet.tasks.guard import check_address, pin_request
-from broadsheet.tasks.records import Candidate
 
 PUBLIC = "93.184.216.34"
 GUARDED = HttpSettings(obey_robots=False, host_delay_seconds=0, max_retries=0)

@@ -20,12 +20,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from broadsheet.config.records import Candidate, Validators
 from broadsheet.config.settings import HttpSettings, Settings
 from broadsheet.tasks.charset import charset_of, decode_html
 from broadsheet.tasks.fetch import FetchState, conditional_headers, fetch_pages, unchanged_since_fetch
 from broadsheet.tasks.guard import pin_request
 from broadsheet.tasks.politeness import HostClock, HostGate, backoff_seconds, retry_after_seconds
-from broadsheet.tasks.records import Candidate, Validators
 from broadsheet.tasks.robots import parse_robots, rules_for_status, sitemap_lines
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from broadsheet.config.records import Article, Batch, Rejection
 from broadsheet.flows.report import SourceHealth, health_markdown, source_health, summarise, summary_markdown
-from broadsheet.tasks.records import Article, Batch, Rejection
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
 from broadsheet.warehouse.runs import RunCounts

@@ -10,6 +10,7 @@ import pytest
 
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.errors import ConfigError
+from broadsheet.config.records import Article, Candidate, Enrichment
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks import gazetteer
@@ -18,7 +19,6 @@ from broadsheet.tasks.entities import entity_key, normalize_name, tag_entities
 from broadsheet.tasks.extract import extract_article
 from broadsheet.tasks.fetch import file_url, read_local
 from broadsheet.tasks.gazetteer import lookup_place
-from broadsheet.tasks.records import Article, Candidate, Enrichment
 from broadsheet.tasks.resolve import find_acronyms
 
 

@@ -15,12 +15,12 @@ from pytest_httpserver import HTTPServer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from broadsheet.config.records import Candidate, Page
 from broadsheet.config.settings import DiscoverSettings, Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
 from broadsheet.tasks.discover import discover_source, parse_feed_page
 from broadsheet.tasks.documents import file_url
 from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.records import Candidate, Page
 from broadsheet.tasks.sitemaps import parse_sitemap
 from broadsheet.tasks.warc import discover_archive
 
@@ -186,8 +186,8 @@ def test_site_root_reads_the_sitemaps_robots_txt_declares(httpserver: HTTPServer
 def test_unchanged_sitemap_is_skipped(httpserver: HTTPServer, settings: Settings) -> None:
     import hashlib
 
+    from broadsheet.config.records import Validators
     from broadsheet.tasks.discover import DiscoverContext
-    from broadsheet.tasks.records import Validators
 
     body = urlset(url_entry("https://a.test/1"))
     url = loopback(httpserver, "/sitemap.xml")
@@ -283,7 +283,7 @@ def test_remote_warc_is_not_supported(settings: Settings) -> None:
 
 
 def test_candidate_for_a_missing_archive_is_bad_warc(tmp_path: Path, settings: Settings) -> None:
-    from broadsheet.tasks.records import ArchiveRef
+    from broadsheet.config.records import ArchiveRef
 
     candidate = Candidate("https://a.test/1", "w", archive=ArchiveRef(str(tmp_path / "gone.warc"), 0))
     outcome = fetch_pages([candidate], settings.http)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from broadsheet.config.errors import ConfigError
+from broadsheet.config.records import Article
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.taxonomy import load_taxonomy
-from broadsheet.tasks.records import Article
 from broadsheet.tasks.topics import enricher_name, score_topics
 
 TRANSPORT = '''

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from broadsheet.config import WarehouseError
-from broadsheet.tasks.records import (
+from broadsheet.config.records import (
     Article,
     Batch,
     Enrichment,
@@ -27,7 +27,8 @@ from broadsheet.tasks.records import (
     TopicScore,
 )
 from broadsheet.warehouse.archive import archive_dir
-from broadsheet.warehouse.connection import connect, connect_reader, load_extension
+from broadsheet.warehouse.backend import load_extension
+from broadsheet.warehouse.connection import connect, connect_reader
 from broadsheet.warehouse.load import (
     KEYS,
     load_staged,

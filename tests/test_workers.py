@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from test_flow import article_html
 
+from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import workers
-from broadsheet.tasks.records import Page
 
 TOPICS = ("harbour", "budget", "league", "vaccine", "flood", "chips", "rail")
 

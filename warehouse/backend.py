@@ -79,6 +79,11 @@ def extension_file(name: str) -> Path:
     return link
 
 
+def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension from its pinned ``duckdb-extension-<name>`` wheel."""
+    conn.execute(f"load '{extension_file(name).as_posix()}'")
+
+
 def _uid() -> str:
     import os
 
@@ -87,8 +92,6 @@ def _uid() -> str:
 
 def attach_ducklake(settings: WarehouseSettings, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake warehouse attached as the default database."""
-    from broadsheet.warehouse.connection import load_extension
-
     conn = duckdb.connect()
     try:
         load_extension(conn, "postgres")

@@ -18,7 +18,7 @@ import duckdb
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.archive import connection_archive, create_page_view
-from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl, extension_file
+from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl
 from broadsheet.warehouse.migrate import create_views, migrate
 
 Target: TypeAlias = Path | WarehouseSettings
@@ -110,8 +110,3 @@ def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.Duck
         conn.close()
         raise
     return conn
-
-
-def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Load a DuckDB extension from its pinned ``duckdb-extension-<name>`` wheel."""
-    conn.execute(f"load '{extension_file(name).as_posix()}'")

@@ -3,7 +3,7 @@
 Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.load`), so it sees
 every article loaded before, by any run from any source, and, on DuckLake, the writers' turn keeps
 two workers from founding two clusters for one story. The decisions themselves are the pure
-functions of :mod:`broadsheet.tasks.near_duplicates`; this module only reads candidates and writes
+functions of :mod:`broadsheet.warehouse.minhash`; this module only reads candidates and writes
 ``article_clusters`` and ``minhash_bands``. SQL lives in ``queries/``.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.settings import DedupSettings
-from broadsheet.tasks.near_duplicates import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
+from broadsheet.warehouse.minhash import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 

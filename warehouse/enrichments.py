@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from broadsheet.tasks.records import Article
+from broadsheet.config.records import Article
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 

@@ -27,8 +27,8 @@ import duckdb
 import orjson
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.records import Batch
 from broadsheet.config.settings import DedupSettings
-from broadsheet.tasks.records import Batch
 from broadsheet.warehouse.archive import archive_new_pages, batch_file, connection_archive
 from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles

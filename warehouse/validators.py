@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.tasks.records import Validators
+from broadsheet.config.records import Validators
 from broadsheet.warehouse.connection import Target, connect_reader, warehouse_exists
 
 QUERY = (Path(__file__).resolve().parent / "queries" / "latest_validators.sql").read_text(encoding="utf-8")
