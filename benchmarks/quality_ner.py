@@ -24,7 +24,7 @@ from pathlib import Path
 
 from broadsheet.config.records import Article
 from broadsheet.config.settings import apply_process_environment, load_settings
-from broadsheet.tasks.entities import raw_pipeline, tag_entities
+from broadsheet.tasks.enrich.entities import raw_pipeline, tag_entities
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table

@@ -27,8 +27,8 @@ from results import append_section, markdown_table
 
 from broadsheet.config.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
 from broadsheet.config.settings import DedupSettings, TopicSettings, WarehouseSettings
-from broadsheet.tasks.dedup import article_id, content_hash
-from broadsheet.tasks.topics import taxonomy_for
+from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.tasks.extract import article_id, content_hash
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
 from broadsheet.warehouse.runs import record_topics

@@ -39,7 +39,7 @@ from broadsheet.config.settings import (
     use_prefect_api,
 )
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
-from broadsheet.tasks.discover import is_url
+from broadsheet.tasks.fetch import is_url
 
 app = typer.Typer(
     help="broadsheet: turn news on the web into an analytical DuckDB warehouse.",
@@ -147,7 +147,7 @@ def _use_local_server(settings: Settings) -> str | None:
     chosen = prefect_api_url()
     if chosen:
         return chosen
-    from broadsheet.flows.server import running_server_url
+    from broadsheet.flows.prefect_server import running_server_url
 
     url = running_server_url(settings.server)
     if url:
@@ -418,7 +418,7 @@ def server(
 ) -> None:
     """Start a local Prefect server (UI and run history) and keep it running until Ctrl-C."""
     settings = _settings(config, None, server={} if port is None else {"port": port})
-    from broadsheet.flows.server import serve_until_stopped, start_server
+    from broadsheet.flows.prefect_server import serve_until_stopped, start_server
 
     process = start_server(settings.server, settings.server.port)
     out.print(f"Prefect server running: UI http://127.0.0.1:{settings.server.port}  "
@@ -438,7 +438,7 @@ def serve(
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path)
     url = _use_local_server(settings)
-    from broadsheet.flows.serve import scheduled_sources, serve_sources
+    from broadsheet.flows.schedule import scheduled_sources, serve_sources
 
     chosen = scheduled_sources(sources)
     out.print(f"Serving {len(chosen)} scheduled source(s) from {path} "

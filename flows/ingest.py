@@ -17,7 +17,7 @@ from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
-from broadsheet.config.records import Batch, Candidate, Rejection
+from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows import progress
@@ -31,8 +31,7 @@ from broadsheet.tasks.batch import (
     load_task,
     run,
 )
-from broadsheet.tasks.discover import Discovery
-from broadsheet.tasks.topics import taxonomy_for
+from broadsheet.tasks.enrich import taxonomy_for
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
 

@@ -19,7 +19,7 @@ from prefect import flow, runtime
 from broadsheet.config.records import Batch
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
-from broadsheet.tasks.topics import taxonomy_for
+from broadsheet.tasks.enrich import taxonomy_for
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.enrichments import drop_orphan_entities
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_topics, start_run

@@ -22,7 +22,7 @@ def run_search(settings: Settings, text: str, mode: str, filters: SearchFilters,
     try:
         refresh_index(conn)
         if mode == "semantic":
-            from broadsheet.tasks.embeddings import embed, embedding_model
+            from broadsheet.tasks.enrich import embed, embedding_model
 
             vector = [float(x) for x in embed([text], settings.topics)[0]]
             return search_semantic(conn, vector, embedding_model(settings.topics.model).name, filters, limit)

@@ -21,18 +21,18 @@ from prefect.logging import get_run_logger
 from prefect.utilities.annotations import quote
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.config.records import Article, Batch, Candidate, Enrichment, Page, Rejection
+from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enrichment, Page, Rejection
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
-from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
+from broadsheet.tasks.discover import DiscoverContext, discover_source
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
+from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.runs import known_article_ids
-from broadsheet.warehouse.validators import read_validators, validator_lookup
 
 # One per process: the spacing of requests per host and each site's robots.txt carry over from batch
 # to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.
@@ -200,5 +200,5 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
             delay = min(delay * 2, 5.0)
 
 
-__all__ = ["Batch", "discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
+__all__ = ["discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
            "load_pending", "load_task", "read_articles_task", "run", "stale_articles_task"]

@@ -10,8 +10,8 @@ from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target
 
 from broadsheet.config.records import Page
 from broadsheet.config.settings import ExtractSettings
-from broadsheet.tasks.dedup import canonical_url, declared_canonical
-from broadsheet.tasks.extract import extract_article
+from broadsheet.tasks.extract.article import extract_article
+from broadsheet.tasks.extract.identity import canonical_url, declared_canonical
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.duplicates import known_members
 from broadsheet.warehouse.minhash import (

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
 from broadsheet.config.errors import FetchError
-from broadsheet.config.records import Candidate, Page
+from broadsheet.config.records import Candidate, Discovery, Page
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
-from broadsheet.tasks.discover import Discovery, discover_folder, discover_source, discover_url_list, parse_feed_page
-from broadsheet.tasks.fetch import file_url
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.sources import discover_folder, discover_source, discover_url_list
+from broadsheet.tasks.fetch.documents import file_url
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 HTML = b"<!doctype html><html><head><title>Front page</title></head><body><p>News.</p></body></html>"

@@ -18,8 +18,8 @@ from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings, load_settings
 from broadsheet.config.taxonomy import load_taxonomy
 from broadsheet.models import MODELS_DIR, shipped_model
-from broadsheet.tasks.embeddings import embed, embedding_model, load_encoder
-from broadsheet.tasks.topics import enricher_name
+from broadsheet.tasks.enrich.embeddings import embed, embedding_model, load_encoder
+from broadsheet.tasks.enrich.topics import enricher_name
 
 TEXTS = [
     "Shares in the carmaker fell 8% after it cut its profit forecast for the year, blaming weak demand in China.",
@@ -78,7 +78,7 @@ def test_the_removed_runtime_setting_is_refused() -> None:
 
 def test_embedding_never_imports_torch() -> None:
     code = ("import sys; from broadsheet.config.settings import load_settings; "
-            "from broadsheet.tasks.embeddings import embed; embed(['a text'], load_settings().topics); "
+            "from broadsheet.tasks.enrich.embeddings import embed; embed(['a text'], load_settings().topics); "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

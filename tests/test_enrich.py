@@ -9,10 +9,10 @@ import pytest
 from broadsheet.config.records import Article, Candidate
 from broadsheet.config.settings import Settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
-from broadsheet.tasks.enrich import enrich_articles
-from broadsheet.tasks.entities import entity_id, normalize_name, tag_entities
-from broadsheet.tasks.extract import extract_article
-from broadsheet.tasks.fetch import file_url, read_local
+from broadsheet.tasks.enrich.enrichers import enrich_articles
+from broadsheet.tasks.enrich.entities import entity_id, normalize_name, tag_entities
+from broadsheet.tasks.extract.article import extract_article
+from broadsheet.tasks.fetch.documents import file_url, read_local
 
 
 def article(text: str, title: str | None = None) -> Article:

@@ -17,12 +17,12 @@ import pytest
 
 from broadsheet.config.records import Candidate, Discovery, Page
 from broadsheet.config.settings import HttpSettings
-from broadsheet.tasks.dedup import canonical_url
-from broadsheet.tasks.discover import parse_feed_page
-from broadsheet.tasks.documents import file_url, read_local
-from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.sitemaps import read_sitemap_page, robots_sitemaps
-from broadsheet.tasks.warc import discover_archive
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.sitemaps import read_sitemap_page, robots_sitemaps
+from broadsheet.tasks.extract.identity import canonical_url
+from broadsheet.tasks.fetch.documents import file_url, read_local
+from broadsheet.tasks.fetch.fetcher import fetch_pages
+from broadsheet.tasks.fetch.warc import discover_archive
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 FEEDS = EVAL / "feeds-sitemaps"

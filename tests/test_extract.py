@@ -9,8 +9,8 @@ import pytest
 from broadsheet.config import ExtractError
 from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
-from broadsheet.tasks.dedup import article_id, canonical_url, content_hash
-from broadsheet.tasks.extract import extract_article, extract_articles, split_authors
+from broadsheet.tasks.extract.article import extract_article, extract_articles, split_authors
+from broadsheet.tasks.extract.identity import article_id, canonical_url, content_hash
 
 BODY = " ".join(f"Paragraph sentence number {i} tells the reader something new about the harbour." for i in range(12))
 HTML = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -136,7 +136,7 @@ def test_content_hash_ignores_whitespace_only_changes() -> None:
 )
 def test_site_name_is_stripped_from_titles(title: str | None, site: str | None, url: str,
                                            expected: str | None) -> None:
-    from broadsheet.tasks.extract import strip_site_name
+    from broadsheet.tasks.extract.article import strip_site_name
 
     assert strip_site_name(title, site, url) == expected
 

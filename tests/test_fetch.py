@@ -24,15 +24,9 @@ from werkzeug import Request, Response
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, Page
 from broadsheet.config.settings import HttpSettings, Settings
-from broadsheet.tasks.fetch import (
-    check_address,
-    fetch_pages,
-    file_url,
-    read_local,
-    require_html,
-    sniff_content_type,
-    translate_httpx_error,
-)
+from broadsheet.tasks.fetch.documents import file_url, read_local, require_html, sniff_content_type
+from broadsheet.tasks.fetch.fetcher import fetch_pages, translate_httpx_error
+from broadsheet.tasks.fetch.guard import check_address
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 PUBLISHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

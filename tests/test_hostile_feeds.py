@@ -17,9 +17,9 @@ from pytest_httpserver import HTTPServer
 from broadsheet.config.records import Page
 from broadsheet.config.settings import HttpSettings
 from broadsheet.config.sources import SourceConfig
-from broadsheet.tasks.discover import discover_source
-from broadsheet.tasks.feeds import parse_feed_page
-from broadsheet.tasks.sitemaps import read_sitemap_page
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.sitemaps import read_sitemap_page
+from broadsheet.tasks.discover.sources import discover_source
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 XXE_DECLARATIONS = {

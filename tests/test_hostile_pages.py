@@ -19,9 +19,10 @@ from werkzeug import Request, Response
 
 from broadsheet.config.records import Article, Candidate
 from broadsheet.config.settings import Settings
-from broadsheet.tasks.charset import decode_html, mostly_utf8
-from broadsheet.tasks.extract import extract_articles
-from broadsheet.tasks.fetch import fetch_pages, require_html
+from broadsheet.tasks.extract.article import extract_articles
+from broadsheet.tasks.fetch.charset import decode_html, mostly_utf8
+from broadsheet.tasks.fetch.documents import require_html
+from broadsheet.tasks.fetch.fetcher import fetch_pages
 
 TEXT = ("Lisbon's city council approved a new tram line on Tuesday. Mayor Carlos Moedas said the line would "
         "link the airport with the old town by 2028, and the transport agency Carris will run it.")

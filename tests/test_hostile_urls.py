@@ -22,10 +22,11 @@ from pytest_httpserver import HTTPServer
 
 from broadsheet.config.records import Candidate
 from broadsheet.config.settings import HttpSettings, Settings
-from broadsheet.tasks.dedup import canonical_url
-from broadsheet.tasks.discover import discover_folder
-from broadsheet.tasks.fetch import fetch_pages, read_local
-from broadsheet.tasks.guard import check_address, pin_request
+from broadsheet.tasks.discover.sources import discover_folder
+from broadsheet.tasks.extract.identity import canonical_url
+from broadsheet.tasks.fetch.documents import read_local
+from broadsheet.tasks.fetch.fetcher import fetch_pages
+from broadsheet.tasks.fetch.guard import check_address, pin_request
 
 PUBLIC = "93.184.216.34"
 GUARDED = HttpSettings(obey_robots=False, host_delay_seconds=0, max_retries=0)
@@ -102,7 +103,7 @@ def test_a_redirect_to_another_scheme_is_refused(httpserver: HTTPServer, setting
 
 
 def test_a_file_url_in_a_url_list_is_rejected(tmp_path: Path) -> None:
-    from broadsheet.tasks.discover import discover_url_list
+    from broadsheet.tasks.discover.sources import discover_url_list
 
     listing = tmp_path / "urls.txt"
     listing.write_text("file:///etc/passwd\nftp://example.com/a\nhttps://n.example/ok\n")

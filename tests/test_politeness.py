@@ -22,11 +22,11 @@ from werkzeug import Response
 
 from broadsheet.config.records import Candidate, Validators
 from broadsheet.config.settings import HttpSettings, Settings
-from broadsheet.tasks.charset import charset_of, decode_html
-from broadsheet.tasks.fetch import FetchState, conditional_headers, fetch_pages, unchanged_since_fetch
-from broadsheet.tasks.guard import pin_request
-from broadsheet.tasks.politeness import HostClock, HostGate, backoff_seconds, retry_after_seconds
-from broadsheet.tasks.robots import parse_robots, rules_for_status, sitemap_lines
+from broadsheet.tasks.fetch.charset import charset_of, decode_html
+from broadsheet.tasks.fetch.fetcher import FetchState, conditional_headers, fetch_pages, unchanged_since_fetch
+from broadsheet.tasks.fetch.guard import pin_request
+from broadsheet.tasks.fetch.politeness import HostClock, HostGate, backoff_seconds, retry_after_seconds
+from broadsheet.tasks.fetch.robots import parse_robots, rules_for_status, sitemap_lines
 
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 ROBOTS = b"User-agent: *\nDisallow: /private/\n\nUser-agent: broadsheet\nDisallow: /members/\nCrawl-delay: 0\n"
@@ -388,7 +388,7 @@ def test_endless_body_stops_at_the_cap(httpserver: HTTPServer, settings: Setting
 
 
 def test_wrong_content_type_is_sniffed_or_rejected(httpserver: HTTPServer, settings: Settings) -> None:
-    from broadsheet.tasks.fetch import require_html
+    from broadsheet.tasks.fetch.documents import require_html
 
     httpserver.expect_request("/octet").respond_with_data(HTML, content_type="application/octet-stream")
     httpserver.expect_request("/image").respond_with_data(HTML, content_type="image/png")
@@ -419,7 +419,7 @@ def test_charset_of_header() -> None:
 
 
 def test_lying_charset_header_is_extracted_right(httpserver: HTTPServer, settings: Settings) -> None:
-    from broadsheet.tasks.extract import extract_article
+    from broadsheet.tasks.extract.article import extract_article
 
     body = ("<html><head><title>Café</title></head><body><article><p>" + "Der Stadtrat in Zürich tagte "
             "über die Brücke am Fluss, und die Bürger äußerten sich. " * 5 + "</p></article></body></html>")

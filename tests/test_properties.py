@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from broadsheet.config.records import Article, Batch, Candidate, Page, Rejection
 from broadsheet.config.settings import HttpSettings
-from broadsheet.tasks.dedup import canonical_url
-from broadsheet.tasks.feeds import parse_feed_page
-from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.sitemaps import read_sitemap_page
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.sitemaps import read_sitemap_page
+from broadsheet.tasks.extract.identity import canonical_url
+from broadsheet.tasks.fetch.fetcher import fetch_pages
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
 

@@ -20,9 +20,9 @@ from test_warehouse import make_batch
 from broadsheet.config import WarehouseError
 from broadsheet.tasks.batch import WAREHOUSE_TURN, drop_known
 from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.fetch_history import latest_validators, read_validators
 from broadsheet.warehouse.load import load_staged, load_staged_batch, stage_batch, staged_batches, staging_dir
 from broadsheet.warehouse.quarantine import batch_run_id, quarantine_dir
-from broadsheet.warehouse.validators import latest_validators, read_validators
 
 FEED = "https://n.example/feed.xml"
 

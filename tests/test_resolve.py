@@ -13,13 +13,13 @@ from broadsheet.config.errors import ConfigError
 from broadsheet.config.records import Article, Candidate, Enrichment
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
-from broadsheet.tasks import gazetteer
-from broadsheet.tasks.enrich import enrich_articles
-from broadsheet.tasks.entities import entity_key, normalize_name, tag_entities
-from broadsheet.tasks.extract import extract_article
-from broadsheet.tasks.fetch import file_url, read_local
-from broadsheet.tasks.gazetteer import lookup_place
-from broadsheet.tasks.resolve import find_acronyms
+from broadsheet.tasks.enrich import gazetteer
+from broadsheet.tasks.enrich.enrichers import enrich_articles
+from broadsheet.tasks.enrich.entities import entity_key, normalize_name, tag_entities
+from broadsheet.tasks.enrich.gazetteer import lookup_place
+from broadsheet.tasks.enrich.resolve import find_acronyms
+from broadsheet.tasks.extract.article import extract_article
+from broadsheet.tasks.fetch.documents import file_url, read_local
 
 
 def article(text: str, title: str | None = None, article_id: str = "a1") -> Article:

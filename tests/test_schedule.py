@@ -17,7 +17,7 @@ import yaml
 
 from broadsheet.config import ConfigError
 from broadsheet.config.sources import Schedule, SourceConfig, parse_schedule
-from broadsheet.flows.serve import deployment_name, deployment_options, scheduled_sources
+from broadsheet.flows.schedule import deployment_name, deployment_options, scheduled_sources
 
 REPO = Path(__file__).resolve().parents[1]
 BROADSHEET = Path(sys.executable).with_name("broadsheet")

@@ -18,11 +18,12 @@ from warcio.warcwriter import WARCWriter
 from broadsheet.config.records import Candidate, Page
 from broadsheet.config.settings import DiscoverSettings, Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
-from broadsheet.tasks.discover import discover_source, parse_feed_page
-from broadsheet.tasks.documents import file_url
-from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.sitemaps import parse_sitemap
-from broadsheet.tasks.warc import discover_archive
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.sitemaps import parse_sitemap
+from broadsheet.tasks.discover.sources import discover_source
+from broadsheet.tasks.fetch.documents import file_url
+from broadsheet.tasks.fetch.fetcher import fetch_pages
+from broadsheet.tasks.fetch.warc import discover_archive
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
@@ -187,7 +188,7 @@ def test_unchanged_sitemap_is_skipped(httpserver: HTTPServer, settings: Settings
     import hashlib
 
     from broadsheet.config.records import Validators
-    from broadsheet.tasks.discover import DiscoverContext
+    from broadsheet.tasks.discover.sources import DiscoverContext
 
     body = urlset(url_entry("https://a.test/1"))
     url = loopback(httpserver, "/sitemap.xml")

@@ -11,7 +11,7 @@ from broadsheet.config.errors import ConfigError
 from broadsheet.config.records import Article
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.taxonomy import load_taxonomy
-from broadsheet.tasks.topics import enricher_name, score_topics
+from broadsheet.tasks.enrich.topics import enricher_name, score_topics
 
 TRANSPORT = '''
 [[topics]]

@@ -9,7 +9,7 @@ import duckdb
 
 from broadsheet.config.records import Article, Batch, Enrichment, Entity, Page, Salience, TopicScore
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
-from broadsheet.tasks.dedup import article_id, canonical_url, content_hash
+from broadsheet.tasks.extract.identity import article_id, canonical_url, content_hash
 from broadsheet.warehouse.connection import Target, connect, local_path
 from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staging_dir
 

@@ -3,7 +3,7 @@
 feedparser reads the XML kinds, sloppy ones included (undeclared entities, wrong encodings, relative
 links resolved against the feed's URL and ``xml:base``); leading whitespace before the XML declaration
 is removed first. A document that declares XML entities is refused as ``bad_feed`` before feedparser
-sees it (:mod:`~broadsheet.tasks.safexml`). Item links must be http(s): a remote feed cannot point the
+sees it (:mod:`~broadsheet.tasks.discover.safexml`). Item links must be http(s): a remote feed cannot point the
 fetcher at ``file:`` URLs. Each item without a usable link is one rejection; the others go on.
 """
 
@@ -20,8 +20,8 @@ from urllib.parse import urljoin
 import feedparser
 
 from broadsheet.config.records import Candidate, Discovery, Page, Rejection
-from broadsheet.tasks.guard import is_url
-from broadsheet.tasks.safexml import entity_problem, strip_leading
+from broadsheet.tasks.discover.safexml import entity_problem, strip_leading
+from broadsheet.tasks.fetch import is_url
 
 _TAG = re.compile(r"<[^>]*>")
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # an earlier date in a feed or sitemap is junk, not a hint

@@ -23,12 +23,9 @@ from xml.etree.ElementTree import Element
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, Discovery, Page, Rejection
 from broadsheet.config.settings import DiscoverSettings
-from broadsheet.tasks.documents import gunzip_capped
-from broadsheet.tasks.feeds import iso_date, parse_feed_page, plain_text
-from broadsheet.tasks.fetch import FetchOutcome
-from broadsheet.tasks.guard import is_url
-from broadsheet.tasks.robots import sitemap_lines
-from broadsheet.tasks.safexml import local_name, parse_xml, strip_leading
+from broadsheet.tasks.discover.feeds import iso_date, parse_feed_page, plain_text
+from broadsheet.tasks.discover.safexml import local_name, parse_xml, strip_leading
+from broadsheet.tasks.fetch import FetchOutcome, gunzip_capped, is_url, sitemap_lines
 
 FEED_ROOTS = ("rss", "feed", "rdf")
 

@@ -24,22 +24,29 @@ from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, Discovery, Page, Rejection, Validators
 from broadsheet.config.settings import DiscoverSettings, HttpSettings
 from broadsheet.config.sources import SourceConfig
-from broadsheet.tasks.documents import file_url, is_feed, is_html, read_local
-from broadsheet.tasks.feeds import parse_feed_page, plain_text
-from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages
-from broadsheet.tasks.guard import is_url
-from broadsheet.tasks.robots import robots_url
-from broadsheet.tasks.safexml import strip_leading
-from broadsheet.tasks.sitemaps import crawl_sitemaps, read_sitemap_page, robots_sitemaps
-from broadsheet.tasks.warc import discover_archive, is_archive
+from broadsheet.tasks.discover.feeds import parse_feed_page
+from broadsheet.tasks.discover.safexml import strip_leading
+from broadsheet.tasks.discover.sitemaps import crawl_sitemaps, read_sitemap_page, robots_sitemaps
+from broadsheet.tasks.fetch import (
+    FetchOutcome,
+    FetchState,
+    discover_archive,
+    fetch_pages,
+    file_url,
+    is_archive,
+    is_feed,
+    is_html,
+    is_url,
+    read_local,
+    robots_url,
+)
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".txt")
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json", ".xml.gz")
 SITEMAP_ROOTS = (b"<urlset", b"<sitemapindex")
 ValidatorLookup = Callable[[list[str]], Mapping[str, Validators]]
 
-__all__ = ["DiscoverContext", "Discovery", "discover_folder", "discover_source", "discover_url_list", "is_url",
-           "parse_feed_page", "plain_text"]
+__all__ = ["DiscoverContext", "discover_folder", "discover_source", "discover_url_list"]
 
 
 def _no_validators(_urls: list[str]) -> Mapping[str, Validators]:

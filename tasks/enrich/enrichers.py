@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.records import Article, Enrichment
 from broadsheet.config.settings import Settings
-from broadsheet.tasks import entities, topics
-from broadsheet.tasks.embeddings import embedding_model
+from broadsheet.tasks.enrich import entities, topics
+from broadsheet.tasks.enrich.embeddings import embedding_model
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from broadsheet.config.entity_aliases import AliasCorrection, load_alias_correct
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.records import Article, Entity, EntityType, Keyphrase, Mention, Salience
 from broadsheet.config.settings import EntitySettings
-from broadsheet.tasks import resolve
-from broadsheet.tasks.gazetteer import GAZETTEER_VERSION, country_names, lookup_place
-from broadsheet.tasks.keyphrases import extract_keyphrases
-from broadsheet.tasks.resolve import Cluster, Span
+from broadsheet.tasks.enrich import resolve
+from broadsheet.tasks.enrich.gazetteer import GAZETTEER_VERSION, country_names, lookup_place
+from broadsheet.tasks.enrich.keyphrases import extract_keyphrases
+from broadsheet.tasks.enrich.resolve import Cluster, Span
 
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from broadsheet.config.records import EntityType
-from broadsheet.tasks.gazetteer import is_country, lookup_place
+from broadsheet.tasks.enrich.gazetteer import is_country, lookup_place
 
 TYPE_PREFERENCE: tuple[EntityType, ...] = ("person", "organization", "place")
 # The small English model's PERSON label is far more precise than its ORG label (CoNLL dev).

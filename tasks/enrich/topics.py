@@ -19,7 +19,7 @@ import numpy as np
 from broadsheet.config.records import Article, TopicScore
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, TopicSettings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
-from broadsheet.tasks.embeddings import embed, embedding_model
+from broadsheet.tasks.enrich.embeddings import embed, embedding_model
 
 SCORER_VERSION = "proto2"
 

@@ -1,8 +1,8 @@
 """Fetch candidate documents politely: HTTP(S) with httpx, local files, and records in WARC/ARC files.
 
 For every http(s) URL (and every redirect hop) the :class:`Fetcher` checks the address
-(:mod:`~broadsheet.tasks.guard`), reads and obeys the site's robots.txt (:mod:`~broadsheet.tasks.robots`),
-waits for a slot and its turn at the host (:mod:`~broadsheet.tasks.politeness`), sends the URL's
+(:mod:`~broadsheet.tasks.fetch.guard`), reads and obeys the site's robots.txt (:mod:`~broadsheet.tasks.fetch.robots`),
+waits for a slot and its turn at the host (:mod:`~broadsheet.tasks.fetch.politeness`), sends the URL's
 validators from the last fetch (``If-None-Match``, ``If-Modified-Since``), and retries timeouts,
 lost connections, 429 and 5xx with jittered exponential backoff or the server's ``Retry-After``.
 Every request becomes a :class:`FetchRecord`; a 304 (or a sitemap ``lastmod`` no newer than our last
@@ -34,21 +34,14 @@ import httpx
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, FetchRecord, Page, Rejection, Validators
 from broadsheet.config.settings import HttpSettings
-from broadsheet.tasks.charset import charset_of
-from broadsheet.tasks.documents import (
-    file_url,
-    gzip_bytes,
-    is_feed,
-    is_html,
-    local_path,
-    media_type,
+from broadsheet.tasks.fetch.charset import charset_of
+from broadsheet.tasks.fetch.documents import (
     now_utc,
     read_local,
-    require_html,
     sniff_content_type,
 )
-from broadsheet.tasks.guard import check_address, parse_http_url, pin_request
-from broadsheet.tasks.politeness import (
+from broadsheet.tasks.fetch.guard import check_address, pin_request
+from broadsheet.tasks.fetch.politeness import (
     Departure,
     HostClock,
     HostGate,
@@ -56,7 +49,7 @@ from broadsheet.tasks.politeness import (
     is_retryable_status,
     retry_after_seconds,
 )
-from broadsheet.tasks.robots import (
+from broadsheet.tasks.fetch.robots import (
     RobotsRules,
     RobotsStore,
     origin_of,
@@ -65,7 +58,7 @@ from broadsheet.tasks.robots import (
     rules_for_status,
     unreachable_rules,
 )
-from broadsheet.tasks.warc import read_archive_record
+from broadsheet.tasks.fetch.warc import read_archive_record
 
 REDIRECTS = (301, 302, 303, 307, 308)
 ROBOTS_REDIRECTS = 5  # RFC 9309: follow at least five
@@ -379,7 +372,5 @@ def fetch_pages(candidates: Iterable[Candidate], settings: HttpSettings,
     return asyncio.run(fetch_all(list(candidates), settings, transport, validators, state))
 
 
-__all__ = ["FetchOutcome", "FetchState", "Fetcher", "NotModified", "check_address", "conditional_headers",
-           "fetch_all", "fetch_pages", "file_url", "gzip_bytes", "is_feed", "is_html", "local_path",
-           "media_type", "parse_http_url", "read_local", "require_html", "sniff_content_type",
+__all__ = ["FetchOutcome", "FetchState", "Fetcher", "NotModified", "conditional_headers", "fetch_all", "fetch_pages",
            "translate_httpx_error", "unchanged_since_fetch"]

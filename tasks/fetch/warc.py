@@ -22,9 +22,9 @@ from warcio.recordloader import ArcWarcRecord
 
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
-from broadsheet.tasks.charset import charset_of
-from broadsheet.tasks.documents import file_url, sniff_content_type
-from broadsheet.tasks.guard import parse_http_url
+from broadsheet.tasks.fetch.charset import charset_of
+from broadsheet.tasks.fetch.documents import file_url, sniff_content_type
+from broadsheet.tasks.fetch.guard import parse_http_url
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 DOCUMENT_RECORDS = ("response", "resource")
