@@ -76,13 +76,6 @@ def load_pipeline(model: str) -> Any:
     return nlp
 
 
-def raw_pipeline(model: str) -> Any:
-    """The spaCy pipeline as it comes (for benchmarks): no ruler."""
-    import spacy
-
-    return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
-
-
 def enricher_name(model: str, aliases_version: str = "") -> str:
     """Model, rules and gazetteer versions, and the alias corrections' version when there are any."""
     meta = load_pipeline(model).meta
