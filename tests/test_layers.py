@@ -73,3 +73,46 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
         if name not in state:
             visit(name, [name])
     assert circles == []
+
+
+def _defined(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def _exported(tree: ast.Module) -> list[str]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return [element.value for element in ast.walk(node.value) if isinstance(element, ast.Constant)]
+    return []
+
+
+def test_only_a_package_init_re_exports() -> None:
+    passed_on = {}
+    for name, path in _modules().items():
+        if path.name != "__init__.py":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if foreign := sorted(set(_exported(tree)) - _defined(tree)):
+                passed_on[name] = foreign
+    assert passed_on == {}
+
+
+def test_code_reaches_another_stage_only_through_its_package() -> None:
+    """``broadsheet.tasks.fetch`` is the fetch stage's surface: other code never imports its leaf modules' names."""
+    modules = _modules()
+    stages = {name for name, path in modules.items() if path.name == "__init__.py" and name.count(".") == 2
+              and name.startswith("broadsheet.tasks.")}
+    reached_in = []
+    for name, path in modules.items():
+        for line, target in _imports(path, modules):
+            stage = ".".join(target.split(".")[:3])
+            if stage in stages and target != stage and not name.startswith(stage + ".") and name != stage:
+                reached_in.append(f"{path.relative_to(REPO)}:{line} imports {target}")
+    assert reached_in == []
