@@ -20,6 +20,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.warehouse.backend import is_ducklake
+from broadsheet.warehouse.sql import view
 
 # A file of no rows with the archive's columns: a view over the folder needs one file to bind to.
 _EMPTY = "empty.parquet"
@@ -73,10 +74,9 @@ def create_page_view(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
             partial.replace(empty)
     except (OSError, duckdb.Error) as exc:
         raise WarehouseError(f"cannot prepare the page archive {folder}: {exc}", code="io") from exc
-    conn.execute(
-        "create or replace view page_bodies as "
-        "select page_id, content_gzip from pages where content_gzip is not null "
-        f"union all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
+    # The view of views/page_bodies.sql (bodies in ``pages``) and, after it, the archived bodies.
+    conn.execute(view("page_bodies").rstrip().rstrip(";")
+                 + f"\nunion all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
 
 
 def _literal(path: Path) -> str:

@@ -11,22 +11,20 @@ fetches unconditionally rather than waiting.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.records import Validators
 from broadsheet.warehouse.connection import Target, connect_reader, warehouse_exists
-
-QUERY = (Path(__file__).resolve().parent / "queries" / "latest_validators.sql").read_text(encoding="utf-8")
+from broadsheet.warehouse.sql import query
 
 
 def latest_validators(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, Validators]:
     """Validators of the URLs the warehouse has fetched before; URLs it has not are absent."""
     if not urls:
         return {}
-    rows = conn.execute(QUERY, [urls]).fetchall()
+    rows = conn.execute(query("latest_validators"), [urls]).fetchall()
     return {url: Validators(etag, last_modified, body_sha256, fetched_at)
             for url, etag, last_modified, body_sha256, fetched_at in rows}
 

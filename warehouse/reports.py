@@ -8,6 +8,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.warehouse.connection import Target, connect, describe
+from broadsheet.warehouse.sql import query
 
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions",
           "topics", "article_topics", "rejections")
@@ -26,8 +27,8 @@ def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
         conn.close()
 
 
-def _records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    result = conn.execute(sql)
+def _records(conn: duckdb.DuckDBPyConnection, name: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
+    result = conn.execute(query(name), parameters or [])
     columns = [d[0] for d in result.description or []]
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
@@ -41,14 +42,10 @@ def warehouse_report(path: Target, limit: int = 10) -> dict[str, Any]:
         return {
             "warehouse": describe(path),
             "tables": tables,
-            "top_entities": _records(conn, f"select name, entity_type, articles, mentions "
-                                           f"from entity_mention_counts limit {int(limit)}"),
-            "top_topics": _records(conn, f"select label, articles, round(mean_score, 3) as mean_score "
-                                         f"from topic_article_counts limit {int(limit)}"),
-            "rejections": _records(conn, "select stage, error_type, rejections, example_url "
-                                         "from rejection_reasons"),
-            "runs": _records(conn, "select run_id, status, discovered, loaded, rejected, started_at "
-                                   "from runs order by started_at desc limit 5"),
+            "top_entities": _records(conn, "report_top_entities", [int(limit)]),
+            "top_topics": _records(conn, "report_top_topics", [int(limit)]),
+            "rejections": _records(conn, "report_rejections"),
+            "runs": _records(conn, "report_latest_runs"),
         }
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot read the warehouse summary from {path}: {exc}", code="query") from exc

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,7 @@ import duckdb
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.backend import attach_sql, load_extension
-
-QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-
-
-@cache
-def _query(name: str) -> str:
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+from broadsheet.warehouse.sql import query
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ def refresh_index(conn: duckdb.DuckDBPyConnection) -> bool:
         return False
     conn.execute("begin transaction")
     try:
-        conn.execute(_query("search_documents"))
+        conn.execute(query("search_documents"))
         conn.execute("pragma create_fts_index('documents', 'article_id', 'title', 'text', overwrite = 1)")
         conn.execute("delete from index_state")
         conn.execute("insert into index_state values (?, ?)", list(state))
@@ -114,7 +107,7 @@ def _parameters(filters: SearchFilters, limit: int) -> dict[str, Any]:
 
 def _hits(conn: duckdb.DuckDBPyConnection, query_name: str, parameters: dict[str, Any]) -> list[SearchHit]:
     # The filters' SQL is a file of ours, never input; every value is a bound parameter.
-    sql = _query(query_name).replace("{filters}", _query("search_filters"))
+    sql = query(query_name).replace("{filters}", query("search_filters"))
     try:
         rows = conn.execute(sql, parameters).fetchall()
     except duckdb.Error as exc:
