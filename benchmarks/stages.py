@@ -42,7 +42,8 @@ from broadsheet.tasks.enrich.entities import tag_entities
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.fetch import is_html, local_path, read_local
 from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.load import load_staged, stage_batch
+from broadsheet.warehouse.loading import load_staged
+from broadsheet.warehouse.staging import stage_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table, require_folder

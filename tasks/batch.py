@@ -31,8 +31,9 @@ from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, requir
 from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
-from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
+from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
 
 # One per process: the spacing of requests per host and each site's robots.txt carry over from batch
 # to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.

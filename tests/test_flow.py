@@ -14,7 +14,7 @@ from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
 from broadsheet.flows.demo import CORPUS_DIR, demo_site
 from broadsheet.flows.ingest import RunSummary, ingest_flow
-from broadsheet.warehouse.load import staged_batches, staging_dir
+from broadsheet.warehouse.staging import staged_batches, staging_dir
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

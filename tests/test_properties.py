@@ -23,7 +23,8 @@ from broadsheet.tasks.discover.sitemaps import read_sitemap_page
 from broadsheet.tasks.extract.identity import canonical_url
 from broadsheet.tasks.fetch.fetcher import fetch_pages
 from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
+from broadsheet.warehouse.loading import load_staged
+from broadsheet.warehouse.staging import stage_batch, staging_dir
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

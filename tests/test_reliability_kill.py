@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from test_flow import article_html, rss
 
-from broadsheet.warehouse.load import staged_batches, staging_dir
+from broadsheet.warehouse.staging import staged_batches, staging_dir
 
 DRIVER = '''
 import os, sys, time
@@ -30,7 +30,8 @@ point = os.environ.get("KILL_POINT")
 if point:
     import broadsheet.tasks.batch as batch
     import broadsheet.tasks.workers as workers
-    import broadsheet.warehouse.load as load
+    import broadsheet.warehouse.loading as loading
+    import broadsheet.warehouse.staging as staging
     where, nth = point.split(":")
     calls = [0]
 
@@ -50,9 +51,9 @@ if point:
         setattr(module, name, wrapper)
 
     targets = {"fetch": (batch, "fetch_pages"), "enrich": (workers, "enrich"),
-               "stage": (load, "_fsync_dir")}
+               "stage": (staging, "_fsync_dir")}
     if where == "load":  # inside the load transaction, after the articles went in, before the commit
-        wrap(load, "_insert_sql", lambda table, *rest: table == "fetches")
+        wrap(loading, "_insert_sql", lambda table, *rest: table == "fetches")
     else:
         wrap(*targets[where])
 from broadsheet.flows.cli import main

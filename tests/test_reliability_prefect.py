@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.flows.demo import CORPUS_DIR
-from broadsheet.warehouse.load import staged_batches, staging_dir
+from broadsheet.warehouse.staging import staged_batches, staging_dir
 
 BIN = Path(sys.executable).parent
 DRIVER = """

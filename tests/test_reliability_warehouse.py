@@ -21,8 +21,9 @@ from broadsheet.config import WarehouseError
 from broadsheet.tasks.batch import WAREHOUSE_TURN, drop_known
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.fetch_history import latest_validators, read_validators
-from broadsheet.warehouse.load import load_staged, load_staged_batch, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.loading import load_staged, load_staged_batch
 from broadsheet.warehouse.quarantine import batch_run_id, quarantine_dir
+from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
 
 FEED = "https://n.example/feed.xml"
 

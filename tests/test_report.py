@@ -10,8 +10,9 @@ import pytest
 from broadsheet.config.records import Article, Batch, Rejection
 from broadsheet.flows.report import SourceHealth, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
+from broadsheet.warehouse.loading import load_staged
 from broadsheet.warehouse.runs import RunCounts
+from broadsheet.warehouse.staging import stage_batch, staging_dir
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -29,16 +29,10 @@ from broadsheet.config.records import (
 from broadsheet.warehouse.archive import archive_dir
 from broadsheet.warehouse.backend import load_extension
 from broadsheet.warehouse.connection import connect, connect_reader
-from broadsheet.warehouse.load import (
-    KEYS,
-    load_staged,
-    load_staged_batch,
-    stage_batch,
-    staged_batches,
-    staging_dir,
-)
+from broadsheet.warehouse.loading import KEYS, load_staged, load_staged_batch
 from broadsheet.warehouse.migrate import available_migrations, migrate
 from broadsheet.warehouse.reports import run_query, warehouse_report
+from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
 
 NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions", "topics",
@@ -260,7 +254,7 @@ def test_a_staged_batch_is_loaded_exactly_once(tmp_path: Path) -> None:
 def test_staging_a_batch_while_another_is_loaded_and_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The other batch in flight is loaded and its folder deleted while this one is being staged: staging
     must not trip over it (it used to flush every folder in the staging area, and failed on a vanished one)."""
-    import broadsheet.warehouse.load as load_module
+    import broadsheet.warehouse.staging as staging_module
 
     folder = tmp_path / "staging"
     other = stage_batch(make_batch(), "run-1", folder)
@@ -272,7 +266,7 @@ def test_staging_a_batch_while_another_is_loaded_and_deleted(tmp_path: Path, mon
             shutil.rmtree(other)
         return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load_module.os, "open", open_while_the_other_is_deleted)
+    monkeypatch.setattr(staging_module.os, "open", open_while_the_other_is_deleted)
     staged = stage_batch(make_batch(), "run-1", folder)
     assert not other.exists() and staged_batches(folder) == [staged]
 

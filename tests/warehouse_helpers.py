@@ -11,7 +11,8 @@ from broadsheet.config.records import Article, Batch, Enrichment, Entity, Page, 
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.tasks.extract.identity import article_id, canonical_url, content_hash
 from broadsheet.warehouse.connection import Target, connect, local_path
-from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staging_dir
+from broadsheet.warehouse.loading import LoadResult, load_staged
+from broadsheet.warehouse.staging import stage_batch, staging_dir
 
 DAY = datetime(2026, 3, 3, 9, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Story clusters in the warehouse: the load puts each new article in one, in its own transaction.
 
-Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.load`), so it sees
+Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.loading`), so it sees
 every article loaded before, by any run from any source, and, on DuckLake, the writers' turn keeps
 two workers from founding two clusters for one story. The decisions themselves are the pure
 functions of :mod:`broadsheet.warehouse.minhash`; this module only reads candidates and writes
