@@ -8,11 +8,13 @@ says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -20,7 +22,7 @@ from types import FrameType
 import httpx
 
 from broadsheet.config.errors import ConfigError
-from broadsheet.config.settings import ServerSettings, prefect_environment
+from broadsheet.config.settings import ServerSettings, prefect_api_url, prefect_environment, use_prefect_api
 
 STATE_FILE = "server.json"
 
@@ -49,6 +51,32 @@ def running_server_url(settings: ServerSettings) -> str | None:
         return None
     url = state.get("api_url") if isinstance(state, dict) else None
     return url if isinstance(url, str) and is_healthy(url) else None
+
+
+def use_running_server(settings: ServerSettings) -> str | None:
+    """Send runs to the server `broadsheet server` started, unless PREFECT_API_URL chose one; the API URL used."""
+    chosen = prefect_api_url()
+    if chosen:
+        return chosen
+    url = running_server_url(settings)
+    if url:
+        use_prefect_api(url)
+    return url
+
+
+def start_temporary_api() -> threading.Thread:
+    """Start Prefect's temporary server in the background (no API chosen): it takes seconds, the workers'
+    models and our imports load meanwhile. Join the thread before running a flow. A server that cannot start
+    is reported by the flow, which tries again."""
+    def start() -> None:
+        from prefect.client.orchestration import get_client
+
+        with contextlib.suppress(Exception):
+            get_client(sync_client=True)
+
+    thread = threading.Thread(target=start, name="broadsheet-prefect-api", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_server(settings: ServerSettings, port: int, startup_seconds: float = 120.0) -> subprocess.Popen[bytes]:

@@ -8,7 +8,6 @@ and only while the warehouse is locked: every other failure is already a rejecti
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,13 +21,14 @@ from prefect.utilities.annotations import quote
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enrichment, Page, Rejection
+from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
-from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
+from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
 from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
@@ -110,11 +110,8 @@ def drop_known(articles: list[Article], target: Target) -> list[Article]:
     unique = list({a.article_id: a for a in articles}.values())
     if not warehouse_exists(target):
         return unique
-    conn = connect_reader(target)  # not waiting for the other batch's load
-    try:
+    with connected(target, reader=True) as conn:  # not waiting for the other batch's load
         known = known_article_ids(conn, [a.article_id for a in unique])
-    finally:
-        conn.close()
     return [a for a in unique if a.article_id not in known]
 
 
@@ -148,21 +145,15 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
     """Ids of stored articles enriched by other enricher versions than the current settings'."""
     enrichers = current_enrichers(settings)
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
-    finally:
-        conn.close()
 
 
 @task(name="read-articles", cache_policy=NO_CACHE)
 def read_articles_task(article_ids: list[str], settings: Settings) -> list[Article]:
     """Stored articles rebuilt from the warehouse (no fetch, no extraction)."""
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         return read_articles(conn, article_ids)
-    finally:
-        conn.close()
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -184,21 +175,17 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
                  dedup: DedupSettings | None = None) -> LoadResult:
     """Load every staged batch, waiting up to ``lock_wait_seconds`` for a locked (or contended) warehouse."""
     folder = staging_dir(local_path(target))
-    deadline = time.monotonic() + lock_wait_seconds
-    delay = 0.2
-    while True:
-        try:
-            conn = connect(target)
-            try:
-                return load_staged(conn, folder, dedup)
-            finally:
-                conn.close()
-        except WarehouseError as exc:
-            if not exc.transient or time.monotonic() + delay > deadline:
-                get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
-                return LoadResult(0, 0, pending=len(staged_batches(folder)))
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+    def load() -> LoadResult:
+        with connected(target) as conn:
+            return load_staged(conn, folder, dedup)
+
+    try:
+        return retry_transient(load, lock_wait_seconds, delay=0.2, max_delay=5.0, kind=WarehouseError)
+    except WarehouseError as exc:
+        get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
+        return LoadResult(0, 0, pending=len(staged_batches(folder)))
+
 
 
 __all__ = ["discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",

@@ -27,6 +27,7 @@ from typing import TypeVar
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import WarehouseSettings
 
 LAKE = "broadsheet_lake"
@@ -130,9 +131,8 @@ def in_turn(conn: duckdb.DuckDBPyConnection, action: Callable[[duckdb.DuckDBPyCo
     On DuckDB the file lock already keeps writers apart, so this is a plain transaction.
     """
     lake = is_ducklake(conn)
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
+
+    def once() -> T:
         conn.execute("begin transaction")
         try:
             if lake:
@@ -142,14 +142,15 @@ def in_turn(conn: duckdb.DuckDBPyConnection, action: Callable[[duckdb.DuckDBPyCo
             return result
         except duckdb.TransactionException as exc:
             _rollback(conn)
-            if not lake or time.monotonic() + delay > deadline:
-                raise WarehouseError(f"a concurrent write kept conflicting: {exc}", code="conflict",
-                                     transient=True) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            raise WarehouseError(f"a concurrent write kept conflicting: {exc}", code="conflict",
+                                 transient=True) from exc
         except BaseException:
             _rollback(conn)
             raise
+
+    # Only DuckLake's commit conflicts are retried here; on DuckDB the caller decides (the error is transient).
+    return retry_transient(once, wait_seconds, delay=0.05, max_delay=1.0,
+                           when=lambda exc: lake and exc.code == "conflict")
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:

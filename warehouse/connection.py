@@ -10,6 +10,7 @@ and never migrate. Extensions load from their pinned wheels, never from the netw
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeAlias
 
@@ -56,6 +57,17 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path, read_only=read_only)
     return conn if read_only else _prepared(conn, ducklake=False)
+
+
+@contextlib.contextmanager
+def connected(target: Target, *, read_only: bool = False, reader: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the ``with`` block, closed when it ends: :func:`connect`'s (or, with ``reader``,
+    :func:`connect_reader`'s)."""
+    conn = connect_reader(target) if reader else connect(target, read_only=read_only)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def connect_reader(target: Target) -> duckdb.DuckDBPyConnection:

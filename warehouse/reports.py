@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.warehouse.connection import Target, connect, describe
+from broadsheet.warehouse.connection import Target, connected, describe
 from broadsheet.warehouse.sql import query
 
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions",
@@ -16,15 +16,13 @@ TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity
 
 def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
     """Column names and rows of ``sql`` run on a read-only connection."""
-    conn = connect(path, read_only=True)
-    try:
-        result = conn.execute(sql)
-        columns = [d[0] for d in result.description or []]
-        return columns, result.fetchall()
-    except duckdb.Error as exc:
-        raise WarehouseError(f"query failed: {exc}", code="query") from exc
-    finally:
-        conn.close()
+    with connected(path, read_only=True) as conn:
+        try:
+            result = conn.execute(sql)
+            columns = [d[0] for d in result.description or []]
+            return columns, result.fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed: {exc}", code="query") from exc
 
 
 def _records(conn: duckdb.DuckDBPyConnection, name: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -35,7 +33,11 @@ def _records(conn: duckdb.DuckDBPyConnection, name: str, parameters: list[Any] |
 
 def warehouse_report(path: Target, limit: int = 10) -> dict[str, Any]:
     """Row counts, top entities and topics, rejections by reason and the latest runs."""
-    conn = connect(path, read_only=True)
+    with connected(path, read_only=True) as conn:
+        return _report(conn, path, limit)
+
+
+def _report(conn: duckdb.DuckDBPyConnection, path: Target, limit: int) -> dict[str, Any]:
     try:
         # Table names come from the constant TABLES, not from input.
         tables = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
@@ -49,5 +51,3 @@ def warehouse_report(path: Target, limit: int = 10) -> dict[str, Any]:
         }
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot read the warehouse summary from {path}: {exc}", code="query") from exc
-    finally:
-        conn.close()
