@@ -54,8 +54,7 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
     """``stage`` as a task run called ``name``, in this thread.
 
     The arguments are quoted: Prefect would otherwise walk every page, article and mention of a batch,
-    twice per task run, looking for futures to wait on (about 12 ms a page, a fifth of the flow process's
-    time when measured). Stages are never given futures."""
+    twice per task run, looking for futures to wait on. Stages are never given futures."""
     with untagged():
         return stage.with_options(task_run_name=name)(*(quote(arg) for arg in args))
 
@@ -63,9 +62,9 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
 def untagged() -> TagsContext:
     """A context in which task runs carry no tags (the flow run keeps its own).
 
-    Prefect asks its API for a concurrency slot per tag around every tagged task run, two round trips
-    each; measured on a 400-page ingest, task runs waited up to 2.5 s there, most of the flow's time
-    lost to Prefect. Runs are tagged by source for finding them in the UI: the flow run is enough."""
+    Prefect asks its API for a concurrency slot per tag around every tagged task run (two round trips
+    each), which stalls the run. Runs are tagged by source for finding them in the UI: the flow run is
+    enough."""
     return TagsContext(current_tags=set())
 
 # The flow runs two batches at once (one fetching or loading while the workers process the other).

@@ -1,9 +1,8 @@
 """The page archive: the raw pages of a DuckDB warehouse, kept beside it as one Parquet file per load.
 
 A page's compressed body is a blob of tens of kilobytes. Held in the ``pages`` table of a DuckDB file,
-every checkpoint rewrote the bodies appended since the table's last 2,048-row boundary, and closing a
-load's connection (which checkpoints) took up to 3 times their size in memory: hundreds of megabytes
-at the top of each cycle. So a load on DuckDB writes the bodies of its new pages to
+every checkpoint would rewrite the bodies appended since the table's last 2,048-row boundary, at a cost
+in memory that grows with them (``benchmarks/RESULTS.md``). So a load on DuckDB writes the bodies of its new pages to
 ``<warehouse>.pages/<batch id>.parquet``, in the load's transaction (a failed load deletes its file, a
 retried one rewrites it), and leaves ``pages.content_gzip`` null. Pages loaded before the archive keep
 their body in the table; the view ``page_bodies`` reads both, so SQL finds every body in one place.
