@@ -1,4 +1,5 @@
-"""Builders shared by the warehouse tests: articles, batches and loads against a real warehouse."""
+"""What several test modules share: paths, a local site's pages and feed, loopback URLs, and builders of
+articles, batches and loads against a real warehouse. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
@@ -6,15 +7,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from pytest_httpserver import HTTPServer
 
-from broadsheet.config.records import Article, Batch, Enrichment, Entity, Page, Salience, TopicScore
+from broadsheet.config.records import (
+    Article,
+    Batch,
+    Enrichment,
+    Entity,
+    FetchRecord,
+    Mention,
+    Page,
+    Rejection,
+    Salience,
+    TopicScore,
+)
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.tasks.extract.identity import article_id, canonical_url, content_hash
 from broadsheet.warehouse.connection import Target, connect, local_path
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.staging import stage_batch, staging_dir
 
+REPO = Path(__file__).resolve().parents[1]
 DAY = datetime(2026, 3, 3, 9, tzinfo=UTC)
+NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
 
 WIRE = ("The central bank raised interest rates by a quarter point on Tuesday, its third increase this year, "
         "saying inflation remained too high. Governor Maria Costa told reporters the bank would watch wages and "
@@ -75,3 +90,34 @@ def rows(settings: Settings, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+
+
+def loopback(server: HTTPServer, path: str) -> str:
+    """The server's URL for ``path`` on 127.0.0.1 (the plugin's own url_for says localhost)."""
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def article_html(title: str, text: str) -> str:
+    body = "".join(f"<p>{text} Paragraph {i} adds detail for readers.</p>" for i in range(4))
+    return (f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><nav>Home News</nav>"
+            f"<article><h1>{title}</h1>{body}</article><footer>Footer</footer></body></html>")
+
+
+def rss(base: str, links: list[str]) -> str:
+    items = "".join(f"<item><title>Item {i}</title><link>{base}{link}</link>"
+                    f"<pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate></item>" for i, link in enumerate(links))
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
+
+
+def make_batch(article_id: str = "a1", text: str = "Body text about Lisbon.") -> Batch:
+    page = Page("https://n.example/1", "https://n.example/1", "src", b"<html>x</html>", "text/html", NOW)
+    article = Article(article_id, page.url, page.url, "src", "Title", ("Ana Ruiz",), NOW, "en", "N", text,
+                      "h" + article_id, NOW, "test", page.page_id)
+    lisbon = Entity("e-lisbon", "Lisbon", "place", "lisbon")
+    enrichment = Enrichment(article_id, (lisbon,), (Mention("e-lisbon", "Lisbon", 16, 22, False),),
+                            (TopicScore("politics", 0.5, 1),), "ner@1", "topics@1", "tax1")
+    fetch = FetchRecord(page.url, page.url, 200, "text/html", 14, '"etag"', None, NOW, 5.0)
+    rejection = Rejection("fetch", "https://n.example/2", "src", "http_status", "answered HTTP 404")
+    return Batch([article], [enrichment], [page], [fetch], [rejection])

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
+from helpers import loopback
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -59,10 +60,6 @@ JSON_FEED = json.dumps({
     ],
 }).encode()
 
-
-def loopback(server: HTTPServer, path: str) -> str:
-    """The server's URL for ``path`` on 127.0.0.1 (the plugin's own url_for says localhost)."""
-    return f"http://127.0.0.1:{server.port}{path}"
 
 
 def serve(server: HTTPServer, path: str, body: bytes, content_type: str, status: int = 200) -> str:

@@ -24,7 +24,7 @@ from broadsheet.tasks.fetch.documents import file_url, read_local
 from broadsheet.tasks.fetch.fetcher import fetch_pages
 from broadsheet.tasks.fetch.warc import discover_archive
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 FEEDS = EVAL / "feeds-sitemaps"
 WARCS = EVAL / "warc"
 MAX_BYTES = 10_000_000

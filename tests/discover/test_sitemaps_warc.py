@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import loopback
 from pytest_httpserver import HTTPServer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -35,9 +36,6 @@ BOMB = b"""<?xml version="1.0"?>
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 """
 
-
-def loopback(server: HTTPServer, path: str) -> str:
-    return f"http://127.0.0.1:{server.port}{path}"
 
 
 def urlset(*entries: str) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import loopback
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -32,10 +33,6 @@ HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The ha
 PUBLISHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
-
-def loopback(server: HTTPServer, path: str) -> str:
-    """The server's URL for ``path`` on 127.0.0.1 (the plugin's own url_for says localhost)."""
-    return f"http://127.0.0.1:{server.port}{path}"
 
 
 def http(settings: Settings, **update: object) -> HttpSettings:

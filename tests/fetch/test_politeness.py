@@ -17,6 +17,7 @@ from itertools import pairwise
 
 import httpx
 import pytest
+from helpers import loopback
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -31,9 +32,6 @@ from broadsheet.tasks.fetch.robots import parse_robots, rules_for_status, sitema
 HTML = b"<!doctype html><html><head><title>Harbour</title></head><body><p>The harbour reopened.</p></body></html>"
 ROBOTS = b"User-agent: *\nDisallow: /private/\n\nUser-agent: broadsheet\nDisallow: /members/\nCrawl-delay: 0\n"
 
-
-def loopback(server: HTTPServer, path: str) -> str:
-    return f"http://127.0.0.1:{server.port}{path}"
 
 
 def polite(settings: Settings, **update: object) -> HttpSettings:

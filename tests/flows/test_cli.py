@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export")
 
 
@@ -87,6 +87,7 @@ def test_demo(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
     assert {e["name"] for e in result["warehouse"]["top_entities"]} >= {"Maryam Rajavi", "United States"}
 
 
+@pytest.mark.slow
 def test_the_demo_reads_cleanly_in_80_columns(tmp_path: Path) -> None:
     """As a newcomer sees it: the console script in a terminal 80 columns wide, no warnings, no library logs."""
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm"}

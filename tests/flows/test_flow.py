@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import article_html, rows, rss
 from pytest_httpserver import HTTPServer
-from warehouse_helpers import rows
 
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig, source_from_argument
@@ -24,18 +24,6 @@ PARAGRAPHS = {
     "vote": "Voters in Portugal elect a new parliament on Sunday. Prime Minister Luis Montenegro hopes his "
             "party will win a majority, while the Socialist Party campaigned on housing and wages.",
 }
-
-
-def article_html(title: str, text: str) -> str:
-    body = "".join(f"<p>{text} Paragraph {i} adds detail for readers.</p>" for i in range(4))
-    return (f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><nav>Home News</nav>"
-            f"<article><h1>{title}</h1>{body}</article><footer>Footer</footer></body></html>")
-
-
-def rss(base: str, links: list[str]) -> str:
-    items = "".join(f"<item><title>Item {i}</title><link>{base}{link}</link>"
-                    f"<pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate></item>" for i, link in enumerate(links))
-    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
 
 
 @pytest.fixture

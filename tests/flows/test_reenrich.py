@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from warehouse_helpers import rows
+from helpers import rows
 
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.sources import SourceConfig

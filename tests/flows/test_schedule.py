@@ -19,7 +19,7 @@ from broadsheet.config import ConfigError
 from broadsheet.config.sources import Schedule, SourceConfig, parse_schedule
 from broadsheet.flows.schedule import deployment_name, deployment_options, scheduled_sources
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BROADSHEET = Path(sys.executable).with_name("broadsheet")
 
 
@@ -93,6 +93,7 @@ def _flow_runs(api: str) -> list[dict]:
     return httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_server_and_a_scheduled_ingest(tmp_path: Path) -> None:
     """`broadsheet server` runs, `broadsheet serve` runs a 10 s schedule on it, both stop on SIGTERM."""
     port = _free_port()

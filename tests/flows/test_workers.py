@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_flow import article_html
+from helpers import article_html
 
 from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
@@ -47,6 +47,7 @@ def pages() -> list[Page]:
     return found
 
 
+@pytest.mark.slow
 def test_the_pool_gives_what_one_process_gives_in_document_order(settings: Settings, pool: None) -> None:
     alone, parallel = with_workers(settings, 1), with_workers(settings, 2)
     expected_articles, expected_rejections = workers.extract_pages(pages(), alone)
@@ -77,6 +78,7 @@ def _dies_on_boom(items: list[str], settings: Settings) -> list[str]:
     return [item.upper() for item in items]
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_only_its_document(settings: Settings, pool: None) -> None:
     parallel = with_workers(settings, 2, chunk=2)
     workers.start(parallel)
@@ -123,6 +125,7 @@ def _slow_or_dies(items: list[str], settings: Settings) -> list[str]:
     return [item.upper() for item in items]
 
 
+@pytest.mark.slow
 def test_a_retry_is_never_rejected_for_another_jobs_crash(settings: Settings, pool: None, tmp_path: Path) -> None:
     """Another batch's job, lost with the pool when "boom" killed a worker, is retried while "boom" is
     retried: "boom"'s second death must not take the other retry down with it."""
@@ -178,6 +181,7 @@ def test_an_ingest_of_several_batches_rejects_the_article_that_kills_its_worker_
                [((folder / "budget.html").as_uri(),)]
 
 
+@pytest.mark.slow
 def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(settings: Settings, pool: None,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "JOBS_PER_WORKER", 2)
@@ -235,6 +239,7 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
 @pytest.mark.parametrize("kind", ["watched", "unwatched"])
 def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path, kind: str) -> None:

@@ -74,6 +74,7 @@ def test_an_external_dtd_is_never_fetched(httpserver: HTTPServer) -> None:
     assert [request.path for request, _ in httpserver.log] == ["/feed.xml"]
 
 
+@pytest.mark.slow
 def test_a_feed_with_100000_items_yields_every_item() -> None:
     items = "".join(f"<item><title>Item {i}</title><link>https://n.example/{i}</link></item>" for i in range(100_000))
     body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
@@ -84,6 +85,7 @@ def test_a_feed_with_100000_items_yields_every_item() -> None:
     assert found.candidates[-1].title_hint == "Item 99999"
 
 
+@pytest.mark.slow
 def test_a_json_feed_with_100000_items_yields_every_item() -> None:
     items = ",".join(f'{{"id": "{i}", "url": "https://n.example/{i}"}}' for i in range(100_000))
     body = f'{{"version": "https://jsonfeed.org/version/1.1", "items": [{items}]}}'.encode()

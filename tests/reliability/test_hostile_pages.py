@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from helpers import article_html
 from pytest_httpserver import HTTPServer
-from test_flow import article_html
 from werkzeug import Request, Response
 
 from broadsheet.config.records import Article, Candidate

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import article_html, rss
 from pytest_httpserver import HTTPServer
-from test_flow import article_html, rss
 
 from broadsheet.warehouse.staging import staged_batches, staging_dir
+
+pytestmark = pytest.mark.slow  # real processes killed, or a Prefect server stopped: minutes each
 
 DRIVER = '''
 import os, sys, time

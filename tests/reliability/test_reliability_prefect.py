@@ -16,9 +16,12 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from broadsheet.flows.demo import CORPUS_DIR
 from broadsheet.warehouse.staging import staged_batches, staging_dir
+
+pytestmark = pytest.mark.slow  # a real Prefect server stopped mid-run: minutes
 
 BIN = Path(sys.executable).parent
 DRIVER = """

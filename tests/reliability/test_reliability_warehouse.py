@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_warehouse import make_batch
+from helpers import make_batch
 
 from broadsheet.config import WarehouseError
 from broadsheet.tasks.batch import WAREHOUSE_TURN, drop_known

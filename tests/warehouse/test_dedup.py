@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load, query
+from helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load, query
 
 from broadsheet.config.records import Page
 from broadsheet.config.settings import ExtractSettings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, load, query
+from helpers import DAY, FLOOD, WIRE, article, batch_of, load, query
 
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.backend import ducklake_ddl, in_turn, load_extension
@@ -25,7 +25,7 @@ from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.search import open_index, refresh_index, search_text
 
 CATALOG = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def postgres_reachable() -> bool:
@@ -156,6 +156,7 @@ def _stories(prefix: str, count: int) -> dict[str, str]:
     return stories
 
 
+@pytest.mark.slow
 def test_two_concurrent_ingests_on_ducklake_lose_and_duplicate_nothing(lake: WarehouseSettings,
                                                                        tmp_path: Path) -> None:
     shared = _stories("shared", 3)

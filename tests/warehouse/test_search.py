@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load
+from helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings

@@ -13,18 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import make_batch
 
 from broadsheet.config import WarehouseError
 from broadsheet.config.records import (
     Article,
     Batch,
-    Enrichment,
-    Entity,
-    FetchRecord,
-    Mention,
     Page,
-    Rejection,
-    TopicScore,
 )
 from broadsheet.warehouse.archive import archive_dir
 from broadsheet.warehouse.backend import load_extension
@@ -37,18 +32,6 @@ from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_di
 NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions", "topics",
           "article_topics", "rejections")
-
-
-def make_batch(article_id: str = "a1", text: str = "Body text about Lisbon.") -> Batch:
-    page = Page("https://n.example/1", "https://n.example/1", "src", b"<html>x</html>", "text/html", NOW)
-    article = Article(article_id, page.url, page.url, "src", "Title", ("Ana Ruiz",), NOW, "en", "N", text,
-                      "h" + article_id, NOW, "test", page.page_id)
-    lisbon = Entity("e-lisbon", "Lisbon", "place", "lisbon")
-    enrichment = Enrichment(article_id, (lisbon,), (Mention("e-lisbon", "Lisbon", 16, 22, False),),
-                            (TopicScore("politics", 0.5, 1),), "ner@1", "topics@1", "tax1")
-    fetch = FetchRecord(page.url, page.url, 200, "text/html", 14, '"etag"', None, NOW, 5.0)
-    rejection = Rejection("fetch", "https://n.example/2", "src", "http_status", "answered HTTP 404")
-    return Batch([article], [enrichment], [page], [fetch], [rejection])
 
 
 def counts(path: Path) -> dict[str, int]:
