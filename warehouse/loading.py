@@ -27,22 +27,7 @@ from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
 from broadsheet.warehouse.sql import query
-from broadsheet.warehouse.staging import MANIFEST, TABLES, staged_batches
-
-# The key columns of each keyed table: a load inserts only rows whose key is new (an anti-join: no table has
-# a primary key, whose index would make every load slower as the warehouse grows; migration 0005).
-KEYS: dict[str, tuple[str, ...]] = {
-    "pages": ("page_id",), "articles": ("article_id",), "entities": ("entity_id",),
-    "entity_aliases": ("entity_id", "alias"),
-    "mentions": ("article_id", "in_title", "start_char", "end_char", "enricher"),
-    "article_topics": ("article_id", "topic_id", "enricher"),
-    "article_entities": ("article_id", "entity_id", "enricher"),
-    "keyphrases": ("article_id", "phrase", "enricher"), "article_enrichments": ("article_id",),
-    "embeddings": ("article_id", "model"),
-}
-# Rows an enrichment produces: a re-enriched article's rows here are replaced, not added to.
-ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments",
-                     "embeddings")
+from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Staging batches: the file format in which a batch waits to be loaded (:mod:`broadsheet.warehouse.loading`).
 
-A batch is *staged* as one newline-delimited JSON file per table (``TABLES``: columns in insert order,
-with the type DuckDB reads each as) plus a manifest, in a folder that appears atomically (written under
-a temporary name, flushed, then renamed). So a crash while staging leaves a ``.NAME.partial`` folder that
-is never loaded, and a staged batch is always whole.
+A batch is *staged* as one newline-delimited JSON file per table plus a manifest, in a folder that
+appears atomically (written under a temporary name, flushed, then renamed). So a crash while staging
+leaves a ``.NAME.partial`` folder that is never loaded, and a staged batch is always whole. ``TABLES``
+holds each staged table's columns in insert order, with the type DuckDB reads each as; ``KEYS`` the
+columns by which a load tells a new row from one the warehouse holds.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "embeddings": (("article_id", "varchar"), ("model", "varchar"), ("dimensions", "integer"),
                    ("vector", "float[]")),
 }
+# The key columns of each keyed table: a load inserts only rows whose key is new (an anti-join: no table has
+# a primary key, whose index would make every load slower as the warehouse grows; migration 0005).
+KEYS: dict[str, tuple[str, ...]] = {
+    "pages": ("page_id",), "articles": ("article_id",), "entities": ("entity_id",),
+    "entity_aliases": ("entity_id", "alias"),
+    "mentions": ("article_id", "in_title", "start_char", "end_char", "enricher"),
+    "article_topics": ("article_id", "topic_id", "enricher"),
+    "article_entities": ("article_id", "entity_id", "enricher"),
+    "keyphrases": ("article_id", "phrase", "enricher"), "article_enrichments": ("article_id",),
+    "embeddings": ("article_id", "model"),
+}
+# Rows an enrichment produces: a re-enriched article's rows here are replaced, not added to.
+ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments",
+                     "embeddings")
 MANIFEST = "manifest.json"
 
 
