@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results import append_section, markdown_table
 
+from broadsheet.config.records import Candidate
 from broadsheet.config.settings import HttpSettings
 from broadsheet.tasks.fetch import fetch_pages
-from broadsheet.tasks.records import Candidate
 
 PAGE = b"<!doctype html><html><head><title>Story</title></head><body><p>" + b"news " * 200 + b"</p></body></html>"
 

@@ -30,10 +30,10 @@ from typing import Any
 import trafilatura
 
 from broadsheet.config.errors import ExtractError
+from broadsheet.config.records import Candidate, Page
 from broadsheet.config.settings import ExtractSettings, apply_process_environment, load_settings
 from broadsheet.tasks.extract import extract_article
 from broadsheet.tasks.fetch import file_url, read_local
-from broadsheet.tasks.records import Candidate, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table, require_folder

@@ -21,10 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from broadsheet.config.records import Article
 from broadsheet.config.settings import apply_process_environment, load_settings
-from broadsheet.tasks.entities import raw_pipeline, tag_entities
-from broadsheet.tasks.records import Article
+from broadsheet.tasks.enrich.entities import tag_entities
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table
@@ -106,6 +107,13 @@ def read_crossner(path: Path) -> list[Document]:
         token, tag = line.rsplit("\t", 1)
         sentence.append((token, tag))
     return documents
+
+
+def raw_pipeline(model: str) -> Any:
+    """The spaCy pipeline as it comes: no ruler (what the product's entities stage adds to it)."""
+    import spacy
+
+    return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
 
 
 def predict_raw(documents: list[Document], model: str) -> list[set[Span]]:

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from broadsheet.config.records import Article
 from broadsheet.config.settings import TopicSettings, apply_process_environment, load_settings
 from broadsheet.config.taxonomy import Taxonomy, load_taxonomy
-from broadsheet.tasks import topics
-from broadsheet.tasks.records import Article
+from broadsheet.tasks.enrich import topics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table, require_folder, versions

@@ -34,16 +34,16 @@ import duckdb
 import numpy as np
 import trafilatura
 
+from broadsheet.config.records import Article, Batch, Candidate, Enrichment, Page
 from broadsheet.config.settings import Settings, apply_process_environment, load_settings, user_config_file
 from broadsheet.tasks.discover import discover_folder
-from broadsheet.tasks.enrich import enrich_articles
-from broadsheet.tasks.entities import tag_entities
+from broadsheet.tasks.enrich import article_lead, enrich_articles, score_topics, taxonomy_for
+from broadsheet.tasks.enrich.entities import tag_entities
 from broadsheet.tasks.extract import extract_articles
 from broadsheet.tasks.fetch import is_html, local_path, read_local
-from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page
-from broadsheet.tasks.topics import article_lead, score_topics, taxonomy_for
 from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.load import load_staged, stage_batch
+from broadsheet.warehouse.loading import load_staged
+from broadsheet.warehouse.staging import stage_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table, require_folder

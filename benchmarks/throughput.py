@@ -89,9 +89,9 @@ BARE = textwrap.dedent('''
     from broadsheet.tasks.discover import discover_folder
     from broadsheet.tasks.extract import extract_articles
     from broadsheet.tasks.fetch import local_path, read_local
-    from broadsheet.tasks.topics import article_lead
+    from broadsheet.tasks.enrich import article_lead
     settings = load_settings()
-    from broadsheet.tasks.embeddings import embed
+    from broadsheet.tasks.enrich import embed
     embed(["warm"], settings.topics)  # an ONNX runtime's export is built once, before anything is timed
     runs = int(sys.argv[2])
     from pathlib import Path

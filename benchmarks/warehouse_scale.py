@@ -25,14 +25,15 @@ from typing import Any
 import duckdb
 from results import append_section, markdown_table
 
+from broadsheet.config.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
 from broadsheet.config.settings import DedupSettings, TopicSettings, WarehouseSettings
-from broadsheet.tasks.dedup import article_id, content_hash
-from broadsheet.tasks.records import Article, Batch, Enrichment, Entity, Salience, TopicScore
-from broadsheet.tasks.topics import taxonomy_for
+from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.tasks.extract import article_id, content_hash
 from broadsheet.warehouse.connection import connect
-from broadsheet.warehouse.load import load_staged, stage_batch, staging_dir
+from broadsheet.warehouse.loading import load_staged
 from broadsheet.warehouse.runs import record_topics
 from broadsheet.warehouse.search import open_index, refresh_index, search_text
+from broadsheet.warehouse.staging import stage_batch, staging_dir
 
 VOCABULARY = ("government", "council", "minister", "election", "vote", "party", "budget", "tax", "bank",
               "market", "shares", "inflation", "rates", "court", "police", "report", "hospital", "health",

@@ -16,8 +16,6 @@ import json
 import logging
 import os
 import sys
-import threading
-import time
 import warnings
 from datetime import datetime
 from enum import StrEnum
@@ -30,16 +28,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
+from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import (
     DEFAULT_SOURCES_FILE,
     Settings,
     apply_process_environment,
     load_settings,
     prefect_api_url,
-    use_prefect_api,
 )
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
-from broadsheet.tasks.discover import is_url
+from broadsheet.tasks.fetch import is_url
 
 app = typer.Typer(
     help="broadsheet: turn news on the web into an analytical DuckDB warehouse.",
@@ -142,65 +140,21 @@ def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path |
     return declared
 
 
-def _use_local_server(settings: Settings) -> str | None:
-    """Send runs to the server `broadsheet server` started, unless PREFECT_API_URL chose one."""
-    chosen = prefect_api_url()
-    if chosen:
-        return chosen
-    from broadsheet.flows.server import running_server_url
-
-    url = running_server_url(settings.server)
-    if url:
-        use_prefect_api(url)
-    return url
-
-
-def _start_temporary_api() -> threading.Thread:
-    """Start Prefect's temporary server in the background (no API chosen): it takes seconds, the workers'
-    models and our imports load meanwhile. Join the thread before running a flow. A server that cannot start
-    is reported by the flow, which tries again."""
-    def start() -> None:
-        from prefect.client.orchestration import get_client
-
-        with contextlib.suppress(Exception):
-            get_client(sync_client=True)
-
-    thread = threading.Thread(target=start, name="broadsheet-prefect-api", daemon=True)
-    thread.start()
-    return thread
-
-
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
-    """Run the ingest flow, tagged by source, with a progress bar unless quiet."""
-    _quiet_logging(quiet)
-    from broadsheet.tasks import workers
+    """:func:`~broadsheet.flows.ingest.run_ingest`, with a progress bar unless quiet."""
+    _quiet_logging(quiet)  # before prefect is imported
+    from broadsheet.flows.ingest import run_ingest
 
-    workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
-    try:
-        api = None if _use_local_server(settings) else _start_temporary_api()
-        from prefect import tags
+    if quiet:
+        return run_ingest(sources, settings)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("ingesting", total=None)
 
-        from broadsheet.flows import progress
-        from broadsheet.flows.ingest import ingest_flow as plain_ingest_flow
-        from broadsheet.flows.runners import with_task_runner
+        def show(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
 
-        ingest_flow = with_task_runner(plain_ingest_flow, settings.pipeline)
-        if api is not None:
-            api.join()
-        with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
-            if quiet:
-                return ingest_flow(sources, settings)
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True) as bar:
-                task = bar.add_task("ingesting", total=None)
-
-                def show(done: int, total: int, what: str) -> None:
-                    bar.update(task, completed=done, total=total, description=what)
-
-                with progress.reporting(show):
-                    return ingest_flow(sources, settings)
-    finally:
-        workers.shutdown()
+        return run_ingest(sources, settings, on_progress=show)
 
 
 def _print_summary(summary: Any, warehouse: bool = True) -> None:
@@ -239,14 +193,8 @@ def query(
 
 
 def _retry_locked(action: Any, wait: float) -> Any:
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return action()
-        except WarehouseError as exc:
-            if not exc.transient or time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
+    """``action()``, tried again every quarter second for up to ``wait`` seconds while the warehouse is locked."""
+    return retry_transient(action, wait, delay=0.25, kind=WarehouseError)
 
 
 def _print_rows(columns: list[str], rows: list[tuple], output: OutputFormat) -> None:
@@ -291,7 +239,8 @@ def search(
 ) -> None:
     """Search the latest article versions by words (BM25) or meaning (embeddings), with filters."""
     settings = _settings(config, db)
-    from broadsheet.warehouse.search import SearchFilters, run_search
+    from broadsheet.flows.search import run_search
+    from broadsheet.warehouse.search import SearchFilters
 
     filters = SearchFilters(since.date() if since else None, until.date() if until else None, source, entity, topic)
     hits = _retry_locked(lambda: run_search(settings, text, mode.value, filters, limit), 10.0)
@@ -312,11 +261,8 @@ def export(
     from broadsheet.warehouse.connection import connect
     from broadsheet.warehouse.export import export_parquet
 
-    conn = _retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)
-    try:
+    with contextlib.closing(_retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)) as conn:
         result = export_parquet(conn, folder)
-    finally:
-        conn.close()
     if as_json:
         sys.stdout.write(json.dumps({"folder": str(result.folder), "rows": result.rows}) + "\n")
     else:
@@ -417,7 +363,7 @@ def server(
 ) -> None:
     """Start a local Prefect server (UI and run history) and keep it running until Ctrl-C."""
     settings = _settings(config, None, server={} if port is None else {"port": port})
-    from broadsheet.flows.server import serve_until_stopped, start_server
+    from broadsheet.flows.prefect_server import serve_until_stopped, start_server
 
     process = start_server(settings.server, settings.server.port)
     out.print(f"Prefect server running: UI http://127.0.0.1:{settings.server.port}  "
@@ -436,8 +382,10 @@ def serve(
     settings = _settings(config, None)
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path)
-    url = _use_local_server(settings)
-    from broadsheet.flows.serve import scheduled_sources, serve_sources
+    from broadsheet.flows.prefect_server import use_running_server
+    from broadsheet.flows.schedule import scheduled_sources, serve_sources
+
+    url = use_running_server(settings.server)
 
     chosen = scheduled_sources(sources)
     out.print(f"Serving {len(chosen)} scheduled source(s) from {path} "

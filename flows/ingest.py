@@ -2,7 +2,8 @@
 
 The flow only orchestrates: every step is a task from :mod:`broadsheet.tasks.batch` working on a
 whole batch. It records the run in ``runs``, and ends with a markdown artifact that counts each
-stage and lists rejections by reason, visible in the Prefect UI.
+stage and lists rejections by reason, visible in the Prefect UI. :func:`run_ingest` runs it with its
+runtime set up (workers, Prefect's server, task runner, tags): the CLI, the demo and scripts call that.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ from __future__ import annotations
 import contextvars
 import uuid
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
-from prefect import flow, runtime
+from prefect import flow, runtime, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
+from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows import progress
+from broadsheet.flows.prefect_server import start_temporary_api, use_running_server
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
+from broadsheet.flows.runners import with_task_runner
 from broadsheet.tasks import workers
 from broadsheet.tasks.batch import (
     discover_task,
@@ -30,11 +35,34 @@ from broadsheet.tasks.batch import (
     load_task,
     run,
 )
-from broadsheet.tasks.discover import Discovery
-from broadsheet.tasks.records import Batch, Candidate, Rejection
-from broadsheet.tasks.topics import taxonomy_for
-from broadsheet.warehouse.connection import connect
+from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
+
+
+def run_ingest(sources: list[SourceConfig], settings: Settings,
+               on_progress: Callable[[int, int, str], None] | None = None) -> RunSummary:
+    """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
+
+    Starts the worker processes first (their models load meanwhile), sends the run to the server
+    ``broadsheet server`` started (or PREFECT_API_URL's), else starts Prefect's temporary server in the
+    background; runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and
+    ``source:<name>``; stops the workers at the end. ``on_progress(done, total, what)`` hears of each batch.
+    Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
+    """
+    workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
+    try:
+        api = None if use_running_server(settings.server) else start_temporary_api()
+        ingest = with_task_runner(ingest_flow, settings.pipeline)
+        if api is not None:
+            api.join()
+        with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
+            if on_progress is None:
+                return ingest(sources, settings)  # type: ignore[no-any-return]
+            with progress.reporting(on_progress):
+                return ingest(sources, settings)  # type: ignore[no-any-return]
+    finally:
+        workers.shutdown()
 
 
 def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
@@ -74,11 +102,8 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         health = source_health(conn, summary.run_id)
-    finally:
-        conn.close()
     summary.warnings = [f"source {name!r} could not be read at all" for name in summary.failed_sources]
     summary.warnings += [warning for h in health for warning in h.drift()]
     for warning in summary.warnings:
@@ -155,19 +180,13 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
 
 
 def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_run_id: str | None) -> None:
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         record_sources(conn, sources)
         record_topics(conn, taxonomy_for(settings.topics))
         start_run(conn, run_id, flow_run_id, "ingest",
                   {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size})
-    finally:
-        conn.close()
 
 
 def _end(target: WarehouseSettings, run_id: str, status: str, counts: RunCounts) -> None:
-    conn = connect(target)
-    try:
+    with connected(target) as conn:
         finish_run(conn, run_id, status, counts)
-    finally:
-        conn.close()

@@ -16,11 +16,11 @@ from typing import Any
 
 from prefect import flow, runtime
 
+from broadsheet.config.records import Batch
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
-from broadsheet.tasks.records import Batch
-from broadsheet.tasks.topics import taxonomy_for
-from broadsheet.warehouse.connection import connect
+from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.enrichments import drop_orphan_entities
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_topics, start_run
 
@@ -68,20 +68,14 @@ def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: 
 
 
 def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_articles: int | None) -> None:
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         record_topics(conn, taxonomy_for(settings.topics))
         start_run(conn, run_id, flow_run_id, "reenrich",
                   {"max_articles": max_articles, "batch_size": settings.pipeline.batch_size})
-    finally:
-        conn.close()
 
 
 def _end(settings: Settings, run_id: str, status: str, counts: RunCounts) -> None:
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         if status == "completed":  # entities whose every mention moved elsewhere are gone for good
             drop_orphan_entities(conn)
         finish_run(conn, run_id, status, counts)
-    finally:
-        conn.close()

@@ -15,8 +15,9 @@ from typing import Any
 
 import duckdb
 
-from broadsheet.tasks.records import Rejection
+from broadsheet.config.records import Rejection
 from broadsheet.warehouse.runs import RunCounts
+from broadsheet.warehouse.sql import query
 
 MIN_HISTORY_ARTICLES = 20  # below this a source's history says too little to call a drift
 MIN_RUN_DOCUMENTS = 5
@@ -100,24 +101,6 @@ class SourceHealth:
         return [f"source {self.source!r} drifted: " + "; ".join(found)] if found else []
 
 
-_HEALTH_SQL = """
-    select
-        source_id,
-        sum(articles + empty_bodies) filter (where run_id = $run) as documents,
-        sum(empty_bodies) filter (where run_id = $run) / nullif(sum(articles + empty_bodies) filter (where run_id = $run), 0),
-        sum(missing_dates) filter (where run_id = $run) / nullif(sum(articles) filter (where run_id = $run), 0),
-        sum(mean_text_chars * articles) filter (where run_id = $run) / nullif(sum(articles) filter (where run_id = $run), 0),
-        coalesce(sum(articles) filter (where run_id <> $run), 0),
-        sum(empty_bodies) filter (where run_id <> $run) / nullif(sum(articles + empty_bodies) filter (where run_id <> $run), 0),
-        sum(missing_dates) filter (where run_id <> $run) / nullif(sum(articles) filter (where run_id <> $run), 0),
-        sum(mean_text_chars * articles) filter (where run_id <> $run) / nullif(sum(articles) filter (where run_id <> $run), 0)
-    from source_run_health
-    where source_id in (select source_id from source_run_health where run_id = $run)
-    group by source_id
-    order by source_id
-"""  # noqa: E501
-
-
 def source_health(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[SourceHealth]:
     """Health of every source that produced documents in ``run_id``, beside its earlier runs."""
     def number(value: object) -> float | None:
@@ -125,7 +108,7 @@ def source_health(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[SourceHe
 
     return [SourceHealth(row[0], int(row[1] or 0), number(row[2]), number(row[3]), number(row[4]), int(row[5]),
                          number(row[6]), number(row[7]), number(row[8]))
-            for row in conn.execute(_HEALTH_SQL, {"run": run_id}).fetchall()]
+            for row in conn.execute(query("source_health_of_run"), {"run": run_id}).fetchall()]
 
 
 def health_markdown(health: list[SourceHealth]) -> str:

@@ -8,7 +8,6 @@ and only while the warehouse is locked: every other failure is already a rejecti
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,18 +20,20 @@ from prefect.logging import get_run_logger
 from prefect.utilities.annotations import quote
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enrichment, Page, Rejection
+from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
-from broadsheet.tasks.discover import DiscoverContext, Discovery, discover_source
+from broadsheet.tasks.discover import DiscoverContext, discover_source
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
-from broadsheet.tasks.records import Article, Batch, Candidate, Enrichment, Page, Rejection
-from broadsheet.warehouse.connection import Target, connect, connect_reader, local_path, warehouse_exists
+from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
-from broadsheet.warehouse.load import LoadResult, load_staged, stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
+from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
-from broadsheet.warehouse.validators import read_validators, validator_lookup
+from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
 
 # One per process: the spacing of requests per host and each site's robots.txt carry over from batch
 # to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.
@@ -53,8 +54,7 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
     """``stage`` as a task run called ``name``, in this thread.
 
     The arguments are quoted: Prefect would otherwise walk every page, article and mention of a batch,
-    twice per task run, looking for futures to wait on (about 12 ms a page, a fifth of the flow process's
-    time when measured). Stages are never given futures."""
+    twice per task run, looking for futures to wait on. Stages are never given futures."""
     with untagged():
         return stage.with_options(task_run_name=name)(*(quote(arg) for arg in args))
 
@@ -62,9 +62,9 @@ def run(stage: Task[Any, Result], name: str, *args: object) -> Result:
 def untagged() -> TagsContext:
     """A context in which task runs carry no tags (the flow run keeps its own).
 
-    Prefect asks its API for a concurrency slot per tag around every tagged task run, two round trips
-    each; measured on a 400-page ingest, task runs waited up to 2.5 s there, most of the flow's time
-    lost to Prefect. Runs are tagged by source for finding them in the UI: the flow run is enough."""
+    Prefect asks its API for a concurrency slot per tag around every tagged task run (two round trips
+    each), which stalls the run. Runs are tagged by source for finding them in the UI: the flow run is
+    enough."""
     return TagsContext(current_tags=set())
 
 # The flow runs two batches at once (one fetching or loading while the workers process the other).
@@ -109,11 +109,8 @@ def drop_known(articles: list[Article], target: Target) -> list[Article]:
     unique = list({a.article_id: a for a in articles}.values())
     if not warehouse_exists(target):
         return unique
-    conn = connect_reader(target)  # not waiting for the other batch's load
-    try:
+    with connected(target, reader=True) as conn:  # not waiting for the other batch's load
         known = known_article_ids(conn, [a.article_id for a in unique])
-    finally:
-        conn.close()
     return [a for a in unique if a.article_id not in known]
 
 
@@ -147,21 +144,15 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
     """Ids of stored articles enriched by other enricher versions than the current settings'."""
     enrichers = current_enrichers(settings)
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
-    finally:
-        conn.close()
 
 
 @task(name="read-articles", cache_policy=NO_CACHE)
 def read_articles_task(article_ids: list[str], settings: Settings) -> list[Article]:
     """Stored articles rebuilt from the warehouse (no fetch, no extraction)."""
-    conn = connect(settings.warehouse)
-    try:
+    with connected(settings.warehouse) as conn:
         return read_articles(conn, article_ids)
-    finally:
-        conn.close()
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -183,22 +174,18 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
                  dedup: DedupSettings | None = None) -> LoadResult:
     """Load every staged batch, waiting up to ``lock_wait_seconds`` for a locked (or contended) warehouse."""
     folder = staging_dir(local_path(target))
-    deadline = time.monotonic() + lock_wait_seconds
-    delay = 0.2
-    while True:
-        try:
-            conn = connect(target)
-            try:
-                return load_staged(conn, folder, dedup)
-            finally:
-                conn.close()
-        except WarehouseError as exc:
-            if not exc.transient or time.monotonic() + delay > deadline:
-                get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
-                return LoadResult(0, 0, pending=len(staged_batches(folder)))
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+    def load() -> LoadResult:
+        with connected(target) as conn:
+            return load_staged(conn, folder, dedup)
+
+    try:
+        return retry_transient(load, lock_wait_seconds, delay=0.2, max_delay=5.0, kind=WarehouseError)
+    except WarehouseError as exc:
+        get_run_logger().warning("%s; the batch stays staged and the next run loads it", exc.message)
+        return LoadResult(0, 0, pending=len(staged_batches(folder)))
 
 
-__all__ = ["Batch", "discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
+
+__all__ = ["discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
            "load_pending", "load_task", "read_articles_task", "run", "stale_articles_task"]

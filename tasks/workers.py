@@ -36,10 +36,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from broadsheet.config.records import Article, Enrichment, Page, Rejection, Stage
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
 from broadsheet.tasks.extract import extract_articles
-from broadsheet.tasks.records import Article, Enrichment, Page, Rejection, Stage
 
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")

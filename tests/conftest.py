@@ -36,6 +36,20 @@ def settings(tmp_path: Path) -> Settings:
                                "host_delay_seconds": 0.0, "max_retries": 0})
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what the fixtures say: a flow under Prefect's harness (``prefect``), a DuckLake warehouse
+    (``ducklake``); both are ``slow``."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "prefect_harness" in names:
+            item.add_marker(pytest.mark.prefect)
+            item.add_marker(pytest.mark.slow)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "lake" in names or "ducklake" in params.values():
+            item.add_marker(pytest.mark.ducklake)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """A temporary Prefect server for the whole session (flow tests ask for it)."""

@@ -68,6 +68,7 @@ def test_the_readme_installs_as_ci_does() -> None:
     assert f"pip install {' '.join(install_flags())} -r requirements.lock" in readme
 
 
+@pytest.mark.slow
 def test_a_newer_release_on_the_index_does_not_change_the_install(tmp_path: Path) -> None:
     index = tmp_path / "index"
     index.mkdir()

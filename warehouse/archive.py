@@ -1,9 +1,8 @@
 """The page archive: the raw pages of a DuckDB warehouse, kept beside it as one Parquet file per load.
 
 A page's compressed body is a blob of tens of kilobytes. Held in the ``pages`` table of a DuckDB file,
-every checkpoint rewrote the bodies appended since the table's last 2,048-row boundary, and closing a
-load's connection (which checkpoints) took up to 3 times their size in memory: hundreds of megabytes
-at the top of each cycle. So a load on DuckDB writes the bodies of its new pages to
+every checkpoint would rewrite the bodies appended since the table's last 2,048-row boundary, at a cost
+in memory that grows with them (``benchmarks/RESULTS.md``). So a load on DuckDB writes the bodies of its new pages to
 ``<warehouse>.pages/<batch id>.parquet``, in the load's transaction (a failed load deletes its file, a
 retried one rewrites it), and leaves ``pages.content_gzip`` null. Pages loaded before the archive keep
 their body in the table; the view ``page_bodies`` reads both, so SQL finds every body in one place.
@@ -20,6 +19,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.warehouse.backend import is_ducklake
+from broadsheet.warehouse.sql import view
 
 # A file of no rows with the archive's columns: a view over the folder needs one file to bind to.
 _EMPTY = "empty.parquet"
@@ -73,10 +73,9 @@ def create_page_view(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
             partial.replace(empty)
     except (OSError, duckdb.Error) as exc:
         raise WarehouseError(f"cannot prepare the page archive {folder}: {exc}", code="io") from exc
-    conn.execute(
-        "create or replace view page_bodies as "
-        "select page_id, content_gzip from pages where content_gzip is not null "
-        f"union all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
+    # The view of views/page_bodies.sql (bodies in ``pages``) and, after it, the archived bodies.
+    conn.execute(view("page_bodies").rstrip().rstrip(";")
+                 + f"\nunion all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
 
 
 def _literal(path: Path) -> str:

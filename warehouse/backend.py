@@ -27,6 +27,7 @@ from typing import TypeVar
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import WarehouseSettings
 
 LAKE = "broadsheet_lake"
@@ -79,6 +80,11 @@ def extension_file(name: str) -> Path:
     return link
 
 
+def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension from its pinned ``duckdb-extension-<name>`` wheel."""
+    conn.execute(f"load '{extension_file(name).as_posix()}'")
+
+
 def _uid() -> str:
     import os
 
@@ -87,8 +93,6 @@ def _uid() -> str:
 
 def attach_ducklake(settings: WarehouseSettings, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake warehouse attached as the default database."""
-    from broadsheet.warehouse.connection import load_extension
-
     conn = duckdb.connect()
     try:
         load_extension(conn, "postgres")
@@ -127,9 +131,8 @@ def in_turn(conn: duckdb.DuckDBPyConnection, action: Callable[[duckdb.DuckDBPyCo
     On DuckDB the file lock already keeps writers apart, so this is a plain transaction.
     """
     lake = is_ducklake(conn)
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
+
+    def once() -> T:
         conn.execute("begin transaction")
         try:
             if lake:
@@ -139,14 +142,15 @@ def in_turn(conn: duckdb.DuckDBPyConnection, action: Callable[[duckdb.DuckDBPyCo
             return result
         except duckdb.TransactionException as exc:
             _rollback(conn)
-            if not lake or time.monotonic() + delay > deadline:
-                raise WarehouseError(f"a concurrent write kept conflicting: {exc}", code="conflict",
-                                     transient=True) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            raise WarehouseError(f"a concurrent write kept conflicting: {exc}", code="conflict",
+                                 transient=True) from exc
         except BaseException:
             _rollback(conn)
             raise
+
+    # Only DuckLake's commit conflicts are retried here; on DuckDB the caller decides (the error is transient).
+    return retry_transient(once, wait_seconds, delay=0.05, max_delay=1.0,
+                           when=lambda exc: lake and exc.code == "conflict")
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:

@@ -10,6 +10,7 @@ and never migrate. Extensions load from their pinned wheels, never from the netw
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeAlias
 
@@ -18,7 +19,7 @@ import duckdb
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.archive import connection_archive, create_page_view
-from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl, extension_file
+from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl
 from broadsheet.warehouse.migrate import create_views, migrate
 
 Target: TypeAlias = Path | WarehouseSettings
@@ -56,6 +57,17 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path, read_only=read_only)
     return conn if read_only else _prepared(conn, ducklake=False)
+
+
+@contextlib.contextmanager
+def connected(target: Target, *, read_only: bool = False, reader: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the ``with`` block, closed when it ends: :func:`connect`'s (or, with ``reader``,
+    :func:`connect_reader`'s)."""
+    conn = connect_reader(target) if reader else connect(target, read_only=read_only)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def connect_reader(target: Target) -> duckdb.DuckDBPyConnection:
@@ -110,8 +122,3 @@ def _prepared(conn: duckdb.DuckDBPyConnection, *, ducklake: bool) -> duckdb.Duck
         conn.close()
         raise
     return conn
-
-
-def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Load a DuckDB extension from its pinned ``duckdb-extension-<name>`` wheel."""
-    conn.execute(f"load '{extension_file(name).as_posix()}'")

@@ -1,29 +1,22 @@
 """Story clusters in the warehouse: the load puts each new article in one, in its own transaction.
 
-Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.load`), so it sees
+Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.loading`), so it sees
 every article loaded before, by any run from any source, and, on DuckLake, the writers' turn keeps
 two workers from founding two clusters for one story. The decisions themselves are the pure
-functions of :mod:`broadsheet.tasks.near_duplicates`; this module only reads candidates and writes
+functions of :mod:`broadsheet.warehouse.minhash`; this module only reads candidates and writes
 ``article_clusters`` and ``minhash_bands``. SQL lives in ``queries/``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from broadsheet.config.settings import DedupSettings
-from broadsheet.tasks.near_duplicates import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
-
-QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-
-
-@cache
-def _query(name: str) -> str:
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+from broadsheet.warehouse.minhash import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
+from broadsheet.warehouse.sql import query
 
 
 def _int_list(values: list[int]) -> str:
@@ -38,7 +31,7 @@ def _members(conn: duckdb.DuckDBPyConnection, lookup: str, values: list, *more: 
     if not values:
         return []
     parameter = _int_list(values) if isinstance(values[0], int) else values
-    sql = f"with found as (\n{_query(lookup)}\n)\n{_query('cluster_members')}"
+    sql = f"with found as (\n{query(lookup)}\n)\n{query('cluster_members')}"
     rows = conn.execute(sql, [parameter, *more]).fetchall()
     return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
@@ -54,18 +47,16 @@ def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
 
 def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> int:
     """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns how many."""
-    rows = conn.execute(_query("new_articles_to_cluster"), [str(staged)]).fetchall()
+    rows = conn.execute(query("new_articles_to_cluster"), [str(staged)]).fetchall()
     articles = [NewArticle(*row) for row in rows]
     assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
                                   settings.shingle_words)
     if not assignments:
         return 0
     now = datetime.now(UTC)
-    conn.executemany("insert into article_clusters values (?, ?, ?, ?, ?, ?::integer[], ?)",
+    conn.executemany(query("insert_article_clusters"),
                      [[a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
                        _int_list(list(a.minhash)), now] for a in assignments])
     band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
-    conn.execute("insert into minhash_bands select unnest(bands.keys), bands.article_id "
-                 "from (select unnest(?::bigint[][]) as keys, unnest(?::varchar[]) as article_id) as bands",
-                 [band_lists, [a.article_id for a in assignments]])
+    conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
     return len(assignments)

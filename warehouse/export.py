@@ -15,24 +15,12 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.warehouse.sql import query
 
-# Per exported table: the query (names from this module, never from input) and whether it is
-# partitioned by article_date.
-PARTITIONED = {
-    "articles": "select * exclude (url), url from article_versions",
-    "mentions": "select mentions.*, v.article_date from mentions join article_versions v using (article_id)",
-    "article_entities": "select t.*, v.article_date from article_entities t join article_versions v using (article_id)",
-    "article_topics": "select t.*, v.article_date from article_topics t join article_versions v using (article_id)",
-    "keyphrases": "select t.*, v.article_date from keyphrases t join article_versions v using (article_id)",
-    "embeddings": "select t.*, v.article_date from embeddings t join article_versions v using (article_id)",
-}
-WHOLE = {
-    "entities": "select * from entities",
-    "topics": "select * from topics",
-    "sources": "select * from sources",
-    "duplicate_clusters": "select * from duplicate_clusters",
-    "runs": "select * from runs",
-}
+# The exported tables, each read by ``queries/export_<name>.sql``: those partitioned by article_date,
+# and those written whole.
+PARTITIONED = ("articles", "mentions", "article_entities", "article_topics", "keyphrases", "embeddings")
+WHOLE = ("entities", "topics", "sources", "duplicate_clusters", "runs")
 
 
 @dataclass(frozen=True)
@@ -51,13 +39,15 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, folder: Path) -> ExportResul
     folder.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     try:
-        for name, sql in PARTITIONED.items():
+        for name in PARTITIONED:
+            sql = query(f"export_{name}")
             target = folder / name
             shutil.rmtree(target, ignore_errors=True)
             rows[name] = _count(conn, sql)
             conn.execute(f"copy ({sql}) to {_literal(target)} "
                          "(format parquet, partition_by (article_date), overwrite_or_ignore)")
-        for name, sql in WHOLE.items():
+        for name in WHOLE:
+            sql = query(f"export_{name}")
             rows[name] = _count(conn, sql)
             conn.execute(f"copy ({sql}) to {_literal(folder / f'{name}.parquet')} (format parquet)")
     except duckdb.Error as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.warehouse.sql import query
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent / "views"
@@ -49,10 +50,7 @@ def _same(sql: str) -> str:
 
 
 def applied_versions(conn: duckdb.DuckDBPyConnection, translate: Callable[[str], str] = _same) -> set[int]:
-    conn.execute(translate("""
-        create table if not exists schema_migrations (
-            version integer primary key, name varchar not null, applied_at timestamptz not null
-        )"""))
+    conn.execute(translate(query("create_schema_migrations")))
     return {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
 
 

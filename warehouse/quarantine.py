@@ -19,6 +19,7 @@ import duckdb
 import orjson
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.warehouse.sql import query
 
 QUARANTINE = ".quarantine"
 MANIFEST = "manifest.json"
@@ -57,7 +58,5 @@ def quarantine_batch(conn: duckdb.DuckDBPyConnection, path: Path, error: Warehou
     message = (f"staged batch {path.name} cannot be loaded ({error.message}); it was moved to {target}. "
                "Its sources are read again by the next run; inspect the folder, then delete it "
                f"(or repair it and move it back into {path.parent} to load it)")
-    conn.execute("insert into rejections (run_id, stage, url, source_id, error_type, message, transient, "
-                 "rejected_at) values (?, 'load', ?, 'staging', 'corrupt_stage', ?, false, ?)",
-                 [run_id, str(target), message[:4000], datetime.now(UTC)])
+    conn.execute(query("insert_quarantine_rejection"), [run_id, str(target), message[:4000], datetime.now(UTC)])
     return target

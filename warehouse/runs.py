@@ -17,6 +17,7 @@ import orjson
 from broadsheet.config.sources import SourceConfig
 from broadsheet.config.taxonomy import Taxonomy
 from broadsheet.warehouse.backend import in_turn
+from broadsheet.warehouse.sql import query
 
 
 @dataclass
@@ -40,29 +41,21 @@ class RunCounts:
 def record_sources(conn: duckdb.DuckDBPyConnection, sources: Iterable[SourceConfig]) -> None:
     now = datetime.now(UTC)
     rows = [[s.name, s.kind, s.location, s.schedule, now, now] for s in {s.name: s for s in sources}.values()]
-    in_turn(conn, lambda c: c.executemany(
-        "merge into sources using (select ?::varchar as source_id, ?::varchar as kind, ?::varchar as location, "
-        "?::varchar as schedule, ?::timestamptz as created_at, ?::timestamptz as updated_at) as new "
-        "on sources.source_id = new.source_id "
-        "when matched then update set kind = new.kind, location = new.location, schedule = new.schedule, "
-        "updated_at = new.updated_at when not matched then insert values "
-        "(new.source_id, new.kind, new.location, new.schedule, new.created_at, new.updated_at)", rows))
+    in_turn(conn, lambda c: c.executemany(query("upsert_sources"), rows))
 
 
 def record_topics(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
     rows = [[t.id, taxonomy.version, t.label, t.description, t.iptc_code] for t in taxonomy.topics]
-    known = conn.execute("select count(*) from topics where taxonomy_version = ?", [taxonomy.version]).fetchone()
+    known = conn.execute(query("taxonomy_topic_count"), [taxonomy.version]).fetchone()
     if known and known[0] >= len(rows):
         return  # this taxonomy version is recorded: no write, so concurrent runs do not contend
-    in_turn(conn, lambda c: c.executemany(
-        "insert into topics select $1, $2, $3, $4, $5 where not exists "
-        "(select 1 from topics where topic_id = $1 and taxonomy_version = $2)", rows))
+    in_turn(conn, lambda c: c.executemany(query("insert_topic"), rows))
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, flow: str,
               parameters: dict) -> None:
     conn.execute(
-        "insert into runs (run_id, flow_run_id, flow, parameters, status, started_at) values (?, ?, ?, ?, ?, ?)",
+        query("insert_run"),
         [run_id, flow_run_id, flow, orjson.dumps(parameters, default=str).decode(), "running", datetime.now(UTC)],
     )
 
@@ -70,8 +63,7 @@ def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | N
 def finish_run(conn: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: RunCounts) -> None:
     values = asdict(counts)
     in_turn(conn, lambda c: c.execute(
-        "update runs set status = ?, discovered = ?, fetched = ?, extracted = ?, duplicates = ?, enriched = ?, "
-        "loaded = ?, rejected = ?, not_modified = ?, ended_at = ? where run_id = ?",
+        query("finish_run"),
         [status, *values.values(), datetime.now(UTC), run_id],
     ))
 
@@ -80,6 +72,5 @@ def known_article_ids(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -
     """Which of ``article_ids`` the warehouse already holds."""
     if not article_ids:
         return set()
-    rows = conn.execute("select article_id from articles where list_contains(?, article_id)",
-                        [article_ids]).fetchall()
+    rows = conn.execute(query("known_article_ids"), [article_ids]).fetchall()
     return {row[0] for row in rows}

@@ -6,7 +6,8 @@ means building it never holds the warehouse's write lock. The index file attache
 read-only (as ``warehouse``), copies the latest version of each article into ``documents`` and
 indexes their titles and text; it is rebuilt when the warehouse's articles changed since (count and
 latest first-seen time). Semantic search ranks the same documents by the cosine similarity of the
-lead embeddings the topic stage stored with the query's embedding, by the same model.
+lead embeddings the topic stage stored with a query vector the caller embeds by the same model
+(:mod:`broadsheet.flows.search`, so the warehouse never loads a model).
 Filters (date range, source, entity, topic) are the same for both. SQL lives in ``queries/``.
 """
 
@@ -14,23 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.config.settings import Settings, WarehouseSettings
-from broadsheet.warehouse.backend import attach_sql
-from broadsheet.warehouse.connection import load_extension
-
-QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-
-
-@cache
-def _query(name: str) -> str:
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+from broadsheet.config.settings import WarehouseSettings
+from broadsheet.warehouse.backend import attach_sql, load_extension
+from broadsheet.warehouse.sql import query
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ def refresh_index(conn: duckdb.DuckDBPyConnection) -> bool:
         return False
     conn.execute("begin transaction")
     try:
-        conn.execute(_query("search_documents"))
+        conn.execute(query("search_documents"))
         conn.execute("pragma create_fts_index('documents', 'article_id', 'title', 'text', overwrite = 1)")
         conn.execute("delete from index_state")
         conn.execute("insert into index_state values (?, ?)", list(state))
@@ -114,7 +107,7 @@ def _parameters(filters: SearchFilters, limit: int) -> dict[str, Any]:
 
 def _hits(conn: duckdb.DuckDBPyConnection, query_name: str, parameters: dict[str, Any]) -> list[SearchHit]:
     # The filters' SQL is a file of ours, never input; every value is a bound parameter.
-    sql = _query(query_name).replace("{filters}", _query("search_filters"))
+    sql = query(query_name).replace("{filters}", query("search_filters"))
     try:
         rows = conn.execute(sql, parameters).fetchall()
     except duckdb.Error as exc:
@@ -133,17 +126,3 @@ def search_semantic(conn: duckdb.DuckDBPyConnection, vector: list[float], model:
     """Articles whose stored lead embedding (by ``model``) is closest to ``vector``, best first."""
     return _hits(conn, "search_semantic", {**_parameters(filters, limit), "vector": vector, "model": model})
 
-
-def run_search(settings: Settings, text: str, mode: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
-    """Search the warehouse as `broadsheet search` does, refreshing a stale full-text index first."""
-    conn = open_index(settings.warehouse)
-    try:
-        refresh_index(conn)
-        if mode == "semantic":
-            from broadsheet.tasks.embeddings import embed, embedding_model
-
-            vector = [float(x) for x in embed([text], settings.topics)[0]]
-            return search_semantic(conn, vector, embedding_model(settings.topics.model).name, filters, limit)
-        return search_text(conn, text, filters, limit)
-    finally:
-        conn.close()

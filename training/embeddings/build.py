@@ -98,7 +98,7 @@ def agreement(texts: list[str]) -> np.ndarray:
     from sentence_transformers import SentenceTransformer
 
     from broadsheet.config.settings import load_settings
-    from broadsheet.tasks.embeddings import embed
+    from broadsheet.tasks.enrich import embed
 
     reference = SentenceTransformer(str(source_folder()), device="cpu", local_files_only=True)
     expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

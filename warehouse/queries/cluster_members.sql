@@ -1,7 +1,6 @@
 -- The clustered articles a lookup found (`found`: one of the clustered_ids_by_* queries), oldest first;
 -- for a canonical URL the last is its latest version. Semi-joins with `found`: a plain join with it
--- hashed every row of article_clusters, signatures included (about +20 MB per band lookup, measured
--- at 90,000 articles).
+-- hashes every row of article_clusters, signatures included.
 select articles.article_id, article_clusters.cluster_id, articles.canonical_url, articles.content_hash,
        article_clusters.minhash
 from article_clusters

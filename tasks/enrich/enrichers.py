@@ -1,0 +1,56 @@
+"""Enrichment of a batch of articles: entities, salience, keyphrases and topics, each with its enricher's version.
+
+The entity enricher's name (spaCy model, rules and gazetteer versions) goes on mentions, salience and
+keyphrase rows; the topic enricher's (embedding model, scorer and taxonomy version) on topic scores.
+:func:`stale_enrichers` says whether stored rows were made by other versions, which is what the
+``reenrich`` flow looks for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broadsheet.config.entity_aliases import load_alias_corrections
+from broadsheet.config.records import Article, Enrichment
+from broadsheet.config.settings import Settings
+from broadsheet.tasks.enrich import entities, topics
+from broadsheet.tasks.enrich.embeddings import embedding_model
+
+
+@dataclass(frozen=True)
+class Enrichers:
+    """The names and versions current settings enrich with."""
+
+    entity: str
+    topic: str
+    taxonomy_version: str
+
+
+def current_enrichers(settings: Settings) -> Enrichers:
+    taxonomy = topics.taxonomy_for(settings.topics)
+    aliases = load_alias_corrections(settings.entities.aliases_file)
+    return Enrichers(entities.enricher_name(settings.entities.model, aliases.version),
+                     topics.enricher_name(settings.topics, taxonomy), taxonomy.version)
+
+
+def load_models(settings: Settings) -> None:
+    """Load (and cache in this process) the models ``settings`` enrich with."""
+    entities.load_pipeline(settings.entities.model)
+    topics.prototypes(settings.topics, topics.taxonomy_for(settings.topics))
+
+
+def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichment]:
+    """Entities, mentions, salience, keyphrases and topic scores of every article, in order."""
+    if not articles:
+        return []
+    taxonomy = topics.taxonomy_for(settings.topics)
+    analysed = entities.analyse_articles(articles, settings.entities, settings.topics.keyphrases)
+    vectors, scored = topics.embed_and_score(articles, settings.topics, taxonomy)
+    enrichers = current_enrichers(settings)
+    model = embedding_model(settings.topics.model).name
+    return [
+        Enrichment(article.article_id, found, mentions, ranked, enrichers.entity, enrichers.topic,
+                   taxonomy.version, salience, phrases, tuple(round(float(x), 6) for x in vector), model)
+        for article, ((found, mentions, salience), phrases), ranked, vector
+        in zip(articles, analysed, scored, vectors, strict=True)
+    ]

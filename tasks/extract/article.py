@@ -1,0 +1,199 @@
+"""Extract an article from a page: main text and metadata with trafilatura, language with py3langid.
+
+A page without usable text is an :class:`ExtractError` (code ``no_text``) and so a rejection,
+never an empty article. Plain-text files (``.txt``) are read as headline on the first line and
+body after it. Feed hints (title, date) fill what the page itself does not say.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from importlib.metadata import version
+from urllib.parse import urlsplit
+
+import py3langid
+import trafilatura
+
+from broadsheet.config.errors import ExtractError
+from broadsheet.config.records import Article, Page, Rejection
+from broadsheet.config.settings import ExtractSettings
+from broadsheet.tasks.extract.identity import article_id, content_hash, declared_canonical, normalize_text
+from broadsheet.tasks.fetch import decode_html, is_html
+
+EXTRACTOR = f"trafilatura@{version('trafilatura')}"
+# With the time and offset when the page gives them, so a late-evening story keeps its UTC day.
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
+
+
+def extract_article(page: Page, settings: ExtractSettings) -> Article:
+    """The article in ``page``; raises ExtractError when there is none."""
+    if is_html(page.content_type):
+        fields = _from_html(page, settings)
+    elif page.content_type == "text/plain":
+        fields = _from_text(page)
+    else:
+        raise ExtractError(f"{page.url} is {page.content_type}; only HTML and text are extracted",
+                           code="not_html")
+    text = fields["text"]
+    if len(text) < settings.min_text_chars:
+        raise ExtractError(
+            f"{page.url} has no article text ({len(text)} characters extracted, "
+            f"extract.min_text_chars={settings.min_text_chars}); is it an index, paywall or script page?",
+            code="no_text",
+        )
+    canonical = declared_canonical(page.final_url, fields.get("canonical"))  # rel=canonical, when trusted
+    text_hash = content_hash(text)
+    return Article(
+        article_id=article_id(canonical, text_hash),
+        url=page.url,
+        canonical_url=canonical,
+        source=page.source,
+        title=fields["title"] or page.title_hint,
+        authors=fields["authors"],
+        published_at=fields["published_at"] or page.published_hint,
+        language=detect_language(text),
+        site=fields["site"],
+        text=text,
+        content_hash=text_hash,
+        fetched_at=page.fetched_at,
+        extractor=EXTRACTOR,
+        page_id=page.page_id,
+    )
+
+
+def extract_articles(pages: list[Page], settings: ExtractSettings) -> tuple[list[Article], list[Rejection]]:
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+    for page in pages:
+        try:
+            articles.append(extract_article(page, settings))
+        except ExtractError as exc:
+            rejections.append(Rejection.from_error("extract", page.url, page.source, exc))
+    return articles, rejections
+
+
+def _from_html(page: Page, settings: ExtractSettings) -> dict:
+    document = trafilatura.bare_extraction(
+        decode_html(page.content, page.charset),  # the page's own bytes, decoded whatever they claim
+        url=page.final_url if page.final_url.startswith("http") else None,
+        favor_precision=settings.favor_precision,
+        include_comments=False,
+        include_tables=settings.include_tables,
+        with_metadata=True,
+        date_extraction_params=_DATE_PARAMS,
+    )
+    if document is None or isinstance(document, dict):  # None: nothing found (dict only with as_dict=True)
+        return {"text": "", "title": None, "authors": (), "published_at": None, "site": None}
+    site = _clean(document.sitename) or _hostname(page.final_url)
+    title = strip_site_name(_clean(document.title), site, page.final_url)
+    return {
+        "text": drop_leading_title((document.text or "").strip(), title),
+        "title": title,
+        "authors": split_authors(document.author),
+        "published_at": parse_date(document.date),
+        "site": site,
+        "canonical": document.url,
+    }
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _site_names(site: str | None, url: str) -> set[str]:
+    """Forms a site's name takes in a title suffix: its name, and its host without www. and TLD."""
+    names = {_squash(site)} if site else set()
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    if host:
+        names |= {_squash(host), _squash(host.rsplit(".", 1)[0])}
+    return {name for name in names if len(name) >= 3}
+
+
+def strip_site_name(title: str | None, site: str | None, url: str) -> str | None:
+    """The headline without the site's name that pages append ("Storm hits coast - The Coast Times").
+
+    Only a trailing segment after a separator (a dash of any width, "|", "::", a middle dot) whose letters
+    match the site's name or host is removed, repeatedly ("Story - National | Global"), and never the
+    whole title; a headline that merely contains a dash is left alone.
+    """
+    names = _site_names(site, url)
+    while title and names:
+        head, tail = _split_last(title)
+        squashed = _squash(tail)
+        if not head.strip() or not squashed or len(tail.split()) > 6:
+            break
+        if not any(squashed in name or name in squashed for name in names):
+            break
+        title = head.strip()
+    return title
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[-|\u2013\u2014\u00b7:]{1,2})\s+")
+
+
+def _split_last(title: str) -> tuple[str, str]:
+    """The title before and after its last separator ("", "") when it has none."""
+    matches = list(_TITLE_SEPARATOR.finditer(title))
+    if not matches:
+        return "", ""
+    return title[:matches[-1].start()], title[matches[-1].end():]
+
+
+def drop_leading_title(text: str, title: str | None) -> str:
+    """The body without a first line that only repeats the headline (trafilatura keeps the h1)."""
+    first, _, rest = text.partition("\n")
+    if title and normalize_text(first) == normalize_text(title):
+        return rest.strip()
+    return text
+
+
+def _from_text(page: Page) -> dict:
+    text = page.content.decode("utf-8", errors="replace") if _is_utf8(page.content) \
+        else page.content.decode("latin-1")
+    lines = text.replace("\r\n", "\n").strip().split("\n", 1)
+    title, body = (lines[0].strip(), lines[1].strip()) if len(lines) == 2 else (None, lines[0].strip())
+    return {"text": body, "title": title or None, "authors": (), "published_at": None, "site": None}
+
+
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def split_authors(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    names = (name.strip(" ,") for name in _AUTHOR_SPLIT.split(value))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, from its first few thousand characters."""
+    sample = text[:3000]
+    if len(sample.strip()) < 20:
+        return None
+    code, _score = py3langid.classify(sample)
+    return str(code)
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+def _hostname(url: str) -> str | None:
+    return urlsplit(url).hostname if url.startswith("http") else None

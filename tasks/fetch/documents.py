@@ -1,0 +1,121 @@
+"""Documents as bytes: media types (declared or sniffed), local files, and what can be extracted.
+
+A local file is read by its ``file://`` URL with the same size cap as a response body; ``.gz`` files
+are decompressed under the same cap (a gzip bomb is ``too_large``, a truncated file ``bad_gzip``).
+The media type of a document is the declared one unless it is missing or generic, when the first
+bytes decide (HTML, XML feed or sitemap, JSON Feed).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from broadsheet.config.errors import FetchError
+from broadsheet.config.records import Candidate, Page, Rejection
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
+              "text/xml", "application/feed+json", "application/json")
+GENERIC_TYPES = ("application/octet-stream", "binary/octet-stream", "text/plain")
+_HTML_MARKER = re.compile(rb"<(?:head|body)[\s>]")
+LOCAL_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "text/html", ".txt": "text/plain",
+               ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
+               ".json": "application/json"}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def sniff_content_type(content: bytes, declared: str | None) -> str:
+    """The declared media type, or a guess from the first bytes when it is missing or generic."""
+    declared_type = media_type(declared)
+    if declared_type and declared_type not in GENERIC_TYPES:
+        return declared_type
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")):
+        return "application/xml"
+    if head.startswith((b"<!doctype html", b"<html")) or _HTML_MARKER.search(head):
+        return "text/html"
+    if head.startswith(b"{") and b"jsonfeed" in head:
+        return "application/feed+json"
+    return declared_type or "application/octet-stream"
+
+
+def is_html(content_type: str) -> bool:
+    return content_type in HTML_TYPES
+
+
+def is_feed(content_type: str) -> bool:
+    return content_type in FEED_TYPES or content_type.endswith(("+xml", "/xml"))
+
+
+def local_path(url: str) -> Path:
+    """The path of a ``file://`` URL."""
+    return Path(unquote(urlsplit(url).path))
+
+
+def file_url(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def read_local(candidate: Candidate, max_bytes: int) -> Page:
+    """A local file as a page; ``.gz`` files are decompressed, both sizes capped."""
+    path = local_path(candidate.url)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+    if len(raw) > max_bytes:
+        raise FetchError(f"{path} is larger than http.max_body_bytes={max_bytes}", code="too_large")
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        raw = gunzip_capped(raw, max_bytes, str(path))
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    content_type = sniff_content_type(raw, LOCAL_TYPES.get(suffix))
+    return Page(candidate.url, candidate.url, candidate.source, raw, content_type, now_utc(),
+                candidate.title_hint, candidate.published_hint)
+
+
+def gunzip_capped(raw: bytes, max_bytes: int, name: str) -> bytes:
+    """``raw`` gunzipped, refusing more than ``max_bytes`` of output and truncated streams."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise FetchError(f"{name} is not valid gzip: {exc}", code="bad_gzip") from exc
+    if len(data) > max_bytes:
+        raise FetchError(f"{name} decompresses to more than {max_bytes} bytes", code="too_large")
+    if not decompressor.eof:
+        raise FetchError(f"{name} is truncated: the gzip stream ends early", code="bad_gzip")
+    return data
+
+
+def require_html(pages: Iterable[Page]) -> tuple[list[Page], list[Rejection]]:
+    """Keep pages whose content can be extracted: HTML, or plain text from a local file."""
+    kept: list[Page] = []
+    rejected: list[Rejection] = []
+    for page in pages:
+        if is_html(page.content_type) or (page.content_type == "text/plain" and page.url.startswith("file:")):
+            kept.append(page)
+        else:
+            rejected.append(Rejection("fetch", page.url, page.source, "not_html",
+                                      f"{page.final_url} is {page.content_type or 'of unknown type'}, "
+                                      "not an HTML page; only HTML pages are extracted"))
+    return kept, rejected
+
+
+def gzip_bytes(content: bytes) -> bytes:
+    return gzip.compress(content, compresslevel=6)

@@ -1,0 +1,141 @@
+"""WARC and ARC files (gzip or not) as a source of pages, read with warcio and never the network.
+
+Discovery streams through the file once and makes one candidate per ``response`` (or ``resource``)
+record: its URL is the record's ``WARC-Target-URI`` (ARC files are read as WARC), and it carries the
+record's byte offset. Fetching seeks to that offset and reads just that record, so a large archive is
+processed batch by batch like any other source. A record that cannot be read is one rejection and the
+rest of the file is still read; a file that breaks off (truncated gzip, garbage) keeps the records
+before the break and is rejected from there on (``bad_warc``). A record archived with a non-2xx status
+is rejected as ``http_status``; its date (``WARC-Date``) becomes the page's ``fetched_at``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+
+from broadsheet.config.errors import FetchError
+from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
+from broadsheet.tasks.fetch.charset import charset_of
+from broadsheet.tasks.fetch.documents import file_url, sniff_content_type
+from broadsheet.tasks.fetch.guard import parse_http_url
+
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+DOCUMENT_RECORDS = ("response", "resource")
+# What a broken archive raises from inside warcio and the decompressors it uses.
+_BROKEN = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError, TypeError)
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _target_uri(record: ArcWarcRecord) -> str:
+    return (record.rec_headers.get_header("WARC-Target-URI") or "").strip()
+
+
+def _check_uri(uri: str, path: Path, offset: int) -> None:
+    try:
+        parse_http_url(uri)
+    except FetchError as exc:
+        raise FetchError(f"record at byte {offset} of {path} has target URI {uri[:300]!r}, not an http(s) URL",
+                         code="invalid_url") from exc
+
+
+def discover_archive(path: Path, source: str) -> tuple[list[Candidate], list[Rejection]]:
+    """One candidate per document record of a WARC/ARC file; unreadable parts become rejections."""
+    candidates: list[Candidate] = []
+    rejections: list[Rejection] = []
+    end = 0  # where the last complete record ends
+    try:
+        with path.open("rb") as handle:
+            records = ArchiveIterator(handle, arc2warc=True)
+            for record in records:
+                offset = records.get_record_offset()
+                if record.rec_type in DOCUMENT_RECORDS:
+                    _add_record(record, path, offset, source, candidates, rejections)
+                records.read_to_end(record)
+                end = offset + records.get_record_length()
+        problem = _unread_tail(path, end)
+    except _BROKEN as exc:
+        problem = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    if problem:
+        rejections.append(Rejection(
+            "discover", f"{file_url(path)}#{end}", source, "bad_warc",
+            f"{path} cannot be read after byte {end} ({problem}); the {len(candidates)} records before it are kept"))
+    return candidates, rejections
+
+
+def _add_record(record: ArcWarcRecord, path: Path, offset: int, source: str, candidates: list[Candidate],
+                rejections: list[Rejection]) -> None:
+    uri = _target_uri(record)
+    try:
+        _check_uri(uri, path, offset)
+    except FetchError as exc:
+        rejections.append(Rejection.from_error("discover", uri or f"{file_url(path)}#{offset}", source, exc))
+        return
+    candidates.append(Candidate(uri, source, archive=ArchiveRef(str(path.resolve()), offset)))
+
+
+def _unread_tail(path: Path, end: int) -> str | None:
+    """What is wrong with the bytes after the last record warcio could read (it stops quietly at garbage)."""
+    with path.open("rb") as handle:
+        handle.seek(end)
+        tail = handle.read(64)
+    if tail.strip(b"\r\n\x00 "):
+        return f"{path.stat().st_size - end} bytes after the last whole record are not a record (truncated?)"
+    return None
+
+
+def _warc_date(record: ArcWarcRecord) -> datetime | None:
+    value = record.rec_headers.get_header("WARC-Date")
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _status(record: ArcWarcRecord) -> str | None:
+    headers: Any = record.http_headers
+    return headers.get_statuscode() if headers is not None else None
+
+
+def _content_type(record: ArcWarcRecord) -> str | None:
+    headers: Any = record.http_headers
+    declared = headers.get_header("Content-Type") if headers is not None else None
+    return declared or record.rec_headers.get_header("Content-Type")
+
+
+def read_archive_record(candidate: Candidate, max_bytes: int) -> Page:
+    """The page in the WARC/ARC record ``candidate.archive`` points at; raises FetchError."""
+    ref = candidate.archive
+    assert ref is not None  # only archive candidates come here
+    where = f"record at byte {ref.offset} of {ref.path}"
+    try:
+        with open(ref.path, "rb") as handle:
+            handle.seek(ref.offset)
+            record = next(iter(ArchiveIterator(handle, arc2warc=True)), None)
+            if record is None:
+                raise FetchError(f"{where} is missing: the file ends before it", code="bad_warc")
+            status = _status(record)
+            if status is not None and not status.startswith("2"):
+                raise FetchError(f"{candidate.url} was archived with HTTP {status} ({where})", code="http_status")
+            content = record.content_stream().read(max_bytes + 1)
+    except _BROKEN as exc:
+        raise FetchError(f"{where} cannot be read: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
+                         code="bad_warc") from exc
+    if len(content) > max_bytes:
+        raise FetchError(f"{where} holds more than http.max_body_bytes={max_bytes} bytes", code="too_large")
+    declared = _content_type(record)
+    return Page(candidate.url, candidate.url, candidate.source, content, sniff_content_type(content, declared),
+                _warc_date(record) or datetime.now(UTC), candidate.title_hint, candidate.published_hint,
+                charset_of(declared))

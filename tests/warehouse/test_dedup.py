@@ -1,0 +1,145 @@
+"""Duplicates and history: canonical URLs, exact and near duplicates, persistent clusters, revisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load, query
+
+from broadsheet.config.records import Page
+from broadsheet.config.settings import ExtractSettings
+from broadsheet.tasks.extract.article import extract_article
+from broadsheet.tasks.extract.identity import canonical_url, declared_canonical
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.duplicates import known_members
+from broadsheet.warehouse.minhash import (
+    CANDIDATES_PER_BAND,
+    KnownMembers,
+    NewArticle,
+    assign_clusters,
+    band_keys,
+    minhash,
+    similarity,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.news.example/a?utm_source=x&fbclid=1#comments", "https://news.example/a"),
+        ("https://m.news.example/politics/vote", "https://news.example/politics/vote"),
+        ("http://www.m.news.example/", "http://news.example/"),  # every variant prefix, not just the first
+        ("https://amp.news.example/amp/politics/vote", "https://news.example/politics/vote"),
+        ("https://news.example/politics/vote/amp/", "https://news.example/politics/vote"),
+        ("https://news.example/politics/vote.amp.html?amp=1", "https://news.example/politics/vote.html"),
+        ("https://news.example/amplifier-review", "https://news.example/amplifier-review"),
+        ("https://news.example/a?page=2&id=7", "https://news.example/a?id=7&page=2"),
+    ],
+)
+def test_canonical_url_variants(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_declared_canonical_is_trusted_unless_it_is_a_bare_site_root() -> None:
+    assert declared_canonical("https://mirror.example/x?ref=rss", "https://wire.example/story") == \
+        "https://wire.example/story"
+    assert declared_canonical("https://news.example/story", "https://news.example/") == "https://news.example/story"
+    assert declared_canonical("https://news.example/story", "javascript:alert(1)") == "https://news.example/story"
+    assert declared_canonical("https://news.example/story", None) == "https://news.example/story"
+
+
+def _page(url: str, head: str) -> Page:
+    body = "".join(f"<p>{WIRE} Paragraph {i}.</p>" for i in range(2))
+    html = f"<html><head><title>Rates</title>{head}</head><body><article><h1>Rates</h1>{body}</article></body></html>"
+    return Page(url, url, "src", html.encode(), "text/html", DAY)
+
+
+def test_rel_canonical_makes_the_amp_and_mobile_copies_one_article() -> None:
+    head = '<link rel="canonical" href="https://news.example/economy/rates">'
+    settings = ExtractSettings()
+    amp = extract_article(_page("https://news.example/economy/rates/amp", head), settings)
+    mobile = extract_article(_page("https://m.news.example/economy/rates?utm_medium=social", ""), settings)
+    shared = extract_article(_page("https://elsewhere.example/p/123", head), settings)
+    assert amp.canonical_url == mobile.canonical_url == shared.canonical_url == "https://news.example/economy/rates"
+    assert amp.article_id == mobile.article_id == shared.article_id
+
+
+def test_minhash_estimates_similarity() -> None:
+    edited = WIRE.replace("on Tuesday", "on Tuesday afternoon").replace("barely moved", "hardly moved")
+    assert similarity(minhash(WIRE), minhash(WIRE)) == 1.0
+    assert similarity(minhash(WIRE), minhash(edited)) > 0.6
+    assert similarity(minhash(WIRE), minhash(FLOOD)) < 0.1
+
+
+def test_assign_clusters_without_a_warehouse() -> None:
+    nothing = KnownMembers(lambda urls: [], lambda hashes: [], lambda keys: [])
+    wire = NewArticle("a", "https://wire.example/rates", "h1", WIRE)
+    copy = NewArticle("b", "https://paper.example/rates", "h1", WIRE)
+    repost = NewArticle("c", "https://blog.example/rates", "h2", "Reposted: " + WIRE.replace("Tuesday", "Monday"))
+    other = NewArticle("d", "https://paper.example/flood", "h3", FLOOD)
+    revised = NewArticle("e", "https://paper.example/flood", "h4", FLOOD + " Update: the water is receding.")
+    kinds = [(a.cluster_id, a.match_kind, a.matched_article_id)
+             for a in assign_clusters([wire, copy, repost, other, revised], nothing, 0.6)]
+    assert kinds == [("a", "original", None), ("a", "exact", "a"), ("a", "near", "a"), ("d", "original", None),
+                     ("d", "revision", "d")]
+
+
+def test_clusters_persist_across_runs_and_sources(tmp_path: Path) -> None:
+    target = duckdb_target(tmp_path)
+    wire = article("https://wire.example/rates", WIRE, source="wire", published=DAY)
+    load(target, batch_of(wire), run_id="run1")
+    # A later run, other sources: a syndicated copy published earlier than the wire's own page, a
+    # lightly edited repost, and an unrelated story.
+    copy = article("https://paper.example/business/rates", WIRE, source="paper", published=DAY - timedelta(hours=1),
+                   seen=DAY + timedelta(hours=2))
+    repost = article("https://blog.example/rates", WIRE.replace("on Tuesday", "this week") + " Our view follows.",
+                     source="blog", seen=DAY + timedelta(hours=3))
+    flood = article("https://paper.example/flood", FLOOD, source="paper", seen=DAY + timedelta(hours=3))
+    load(target, batch_of(copy, repost, flood), run_id="run2")
+    clusters = dict(query(target, "select article_id, match_kind from article_clusters"))
+    assert clusters == {wire.article_id: "original", copy.article_id: "exact", repost.article_id: "near",
+                        flood.article_id: "original"}
+    rows = query(target, "select original_article_id, copies, sources, exact_copies, near_copies "
+                         "from duplicate_clusters order by copies desc")
+    # The earliest published copy is the original, though it was loaded later.
+    assert rows == [(copy.article_id, 3, 3, 1, 1), (flood.article_id, 1, 1, 0, 0)]
+    assert query(target, "select count(*), count(distinct cluster_id) from latest_articles") == [(4, 2)]
+    assert query(target, "select sum(stories) from daily_entity_counts where name = 'Maria Costa'") == [(2,)]
+
+
+def test_a_changed_text_at_a_known_url_is_a_revision(tmp_path: Path) -> None:
+    target = duckdb_target(tmp_path)
+    first = article("https://paper.example/flood", FLOOD, seen=DAY)
+    load(target, batch_of(first), run_id="run1")
+    updated_text = FLOOD + " Update, 18:00: the river is falling and residents may return home."
+    second = article("https://paper.example/flood?utm_source=rss", updated_text, seen=DAY + timedelta(hours=9))
+    assert load(target, batch_of(second), run_id="run2").articles == 1
+    versions = query(target, "select version, is_latest, superseded_at, cluster_id, match_kind "
+                             "from article_versions order by version")
+    assert versions == [(1, False, DAY + timedelta(hours=9), first.article_id, "original"),
+                        (2, True, None, first.article_id, "revision")]
+    latest = query(target, "select article_id, text, versions from latest_articles")
+    assert latest == [(second.article_id, updated_text, 2)]
+    # Loading the first version again adds nothing and does not make it the latest.
+    assert load(target, batch_of(first), run_id="run3").articles == 0
+    assert query(target, "select article_id from latest_articles") == [(second.article_id,)]
+
+
+def test_a_story_copied_many_times_stays_one_cluster_and_its_candidate_lookup_is_bounded(tmp_path: Path) -> None:
+    target = duckdb_target(tmp_path)
+    long_story = " ".join(f"Paragraph {i} of the report weighs what the decision means for savers." for i in range(300))
+    copies = [article(f"https://site{n}.example/rates", f"{long_story} Edition {n} of this story.",
+                      seen=DAY + timedelta(minutes=n)) for n in range(CANDIDATES_PER_BAND + 10)]
+    for first in range(0, len(copies), 10):
+        load(target, batch_of(*copies[first:first + 10]), run_id=f"run{first}")
+    assert query(target, "select count(distinct cluster_id), count(*) from article_clusters") == [(1, len(copies))]
+    conn = connect(target)
+    try:
+        keys = sorted(set(band_keys(minhash(f"{long_story} Edition 99 of this story."))))
+        candidates = known_members(conn).by_band(keys)
+    finally:
+        conn.close()
+    assert 0 < len(candidates) < len(copies)
+    assert copies[0].article_id not in {m.article_id for m in candidates}

@@ -1,0 +1,163 @@
+"""Loading staged batches: the only way rows enter the warehouse's article tables.
+
+Loading a staged folder (:mod:`broadsheet.warehouse.staging`) is one short transaction that inserts into
+every table the rows whose key columns are new (an anti-join: the tables hold no primary keys, see
+``KEYS``), puts the new articles in their story clusters (:mod:`broadsheet.warehouse.duplicates`) and
+records the batch id in ``loaded_batches``; the folder is deleted after the commit. So a crash at any
+point leaves either a staged batch (loaded by the next run) or a loaded one, never half of one, and
+loading the same batch or the same articles twice adds nothing. On DuckLake the transaction takes the
+writers' turn, so concurrent loads serialise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from broadsheet.config.errors import WarehouseError
+from broadsheet.config.settings import DedupSettings
+from broadsheet.warehouse.archive import archive_new_pages, batch_file, connection_archive
+from broadsheet.warehouse.backend import in_turn
+from broadsheet.warehouse.duplicates import cluster_staged_articles
+from broadsheet.warehouse.quarantine import quarantine_batch
+from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    batches: int
+    articles: int
+    pending: int = 0  # staged batches left for a later run (the warehouse was locked)
+    quarantined: int = 0  # staged batches that could not be loaded, moved aside (see warehouse/quarantine.py)
+
+
+def _fresh_sql(table: str) -> str:
+    """The staged rows of ``table`` whose key is not in the table yet (nor earlier in the file).
+
+    The staged file's path is the statement's one parameter.
+    """
+    # Table and column names come from TABLES and KEYS above, never from data.
+    columns = TABLES[table]
+    names = ", ".join(name for name, _ in columns)
+    read_types = ", ".join(f"{name}: '{'varchar' if kind == 'blob' else kind}'" for name, kind in columns)
+    selected = ", ".join(f"from_base64({name}) as {name}" if kind == "blob" else name for name, kind in columns)
+    staged = f"read_json(?, format = 'newline_delimited', columns = {{{read_types}}})"
+    keys = KEYS.get(table)
+    if keys is None:  # unkeyed (fetches, rejections): every row is new
+        return f"select {selected} from {staged}"
+    partition = ", ".join(keys)
+    matches = " and ".join(f"existing.{key} = fresh.{key}" for key in keys)
+    return (f"select {names} from (select {selected}, row_number() over (partition by {partition}) as copy_number "
+            f"from {staged}) as fresh where copy_number = 1 "
+            f"and not exists (select 1 from {table} as existing where {matches})")
+
+
+def _insert_sql(table: str, *, left_null: tuple[str, ...] = ()) -> str:
+    """Insert the new staged rows of ``table``, with the columns ``left_null`` null."""
+    names = [name for name, _ in TABLES[table]]
+    chosen = ", ".join(f"null as {name}" if name in left_null else name for name in names)
+    return f"insert into {table} ({', '.join(names)}) select {chosen} from ({_fresh_sql(table)})"
+
+
+def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupSettings | None = None) -> int:
+    """Load one staged batch in one transaction; returns how many articles were new."""
+    try:
+        manifest = orjson.loads((path / MANIFEST).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise WarehouseError(f"staged batch {path} has no readable manifest: {exc}", code="corrupt_stage") from exc
+    if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("batch_id", "run_id")):
+        raise WarehouseError(f"staged batch {path} has a manifest without batch_id and run_id", code="corrupt_stage")
+
+    batch_id = manifest["batch_id"]
+    archive = connection_archive(conn)
+    bodies = batch_file(archive, batch_id) if archive else None
+    archived: list[Path] = []
+
+    def load(conn: duckdb.DuckDBPyConnection) -> int:
+        if conn.execute(query("batch_is_loaded"), [batch_id]).fetchone():
+            return 0
+        new_articles = _count_new_articles(conn, path)
+        _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
+        for table in TABLES:
+            staged = path / f"{table}.jsonl"
+            if not staged.exists():
+                continue
+            if table == "pages" and bodies:  # bodies go to the page archive, see warehouse/archive.py
+                archived.append(bodies)
+                archive_new_pages(conn, _fresh_sql(table), staged, bodies)
+                conn.execute(_insert_sql(table, left_null=("content_gzip",)), [str(staged)])
+            else:
+                conn.execute(_insert_sql(table), [str(staged)])
+        if (path / "articles.jsonl").exists():
+            cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
+        conn.execute(query("insert_loaded_batch"),
+                     [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
+        return new_articles
+
+    try:
+        return in_turn(conn, load)
+    except BaseException as exc:
+        for file in archived:  # the bodies of a load that did not commit
+            with contextlib.suppress(OSError):
+                file.unlink(missing_ok=True)
+        if isinstance(exc, duckdb.Error):
+            raise _load_error(path, exc) from exc
+        raise
+
+
+# Errors that say the staged rows themselves are bad, not the warehouse: the batch is quarantined.
+_CORRUPT_ROWS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.ConstraintException)
+
+
+def _load_error(path: Path, exc: duckdb.Error) -> WarehouseError:
+    if isinstance(exc, _CORRUPT_ROWS):
+        return WarehouseError(f"staged batch {path.name} holds rows the warehouse refuses: {exc}",
+                              code="corrupt_stage")
+    # An I/O error or a failed commit (a full disk) may pass: the batch stays staged for the next run.
+    return WarehouseError(f"loading staged batch {path.name} failed: {exc}", code="load",
+                          transient=isinstance(exc, (duckdb.IOException, duckdb.TransactionException)))
+
+
+def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
+    """Delete the enrichment rows of re-enriched articles (their new rows follow in the same transaction)."""
+    if not article_ids:
+        return
+    for table in ENRICHMENT_TABLES:  # names from the constant above, never from data
+        conn.execute(f"delete from {table} where list_contains(?::varchar[], article_id)", [article_ids])
+
+
+def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
+    staged = path / "articles.jsonl"
+    if not staged.exists():
+        return 0
+    row = conn.execute(query("count_new_staged_articles"), [str(staged)]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path, dedup: DedupSettings | None = None) -> LoadResult:
+    """Load every staged batch in ``folder``, oldest first, deleting each once it is committed.
+
+    A batch that cannot be loaded (``corrupt_stage``) is quarantined and the others still load.
+    """
+    batches = articles = quarantined = 0
+    for path in staged_batches(folder):
+        try:
+            articles += load_staged_batch(conn, path, dedup)
+        except WarehouseError as exc:
+            if not path.exists():
+                continue  # another process sharing this staging folder loaded it meanwhile
+            if exc.code != "corrupt_stage":
+                raise
+            quarantine_batch(conn, path, exc)
+            quarantined += 1
+            continue
+        batches += 1
+        shutil.rmtree(path, ignore_errors=True)
+    return LoadResult(batches, articles, quarantined=quarantined)

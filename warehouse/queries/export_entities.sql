@@ -1,0 +1,2 @@
+-- `broadsheet export`: entities, as one file.
+select * from entities

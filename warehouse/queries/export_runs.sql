@@ -1,0 +1,2 @@
+-- `broadsheet export`: runs, as one file.
+select * from runs

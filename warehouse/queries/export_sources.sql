@@ -1,0 +1,2 @@
+-- `broadsheet export`: sources, as one file.
+select * from sources

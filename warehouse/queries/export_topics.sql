@@ -1,0 +1,2 @@
+-- `broadsheet export`: topics, as one file.
+select * from topics
