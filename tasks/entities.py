@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from broadsheet.config.entity_aliases import AliasCorrection, load_alias_corrections
@@ -29,11 +31,12 @@ from broadsheet.tasks.gazetteer import GAZETTEER_VERSION, country_names, lookup_
 from broadsheet.tasks.keyphrases import extract_keyphrases
 from broadsheet.tasks.records import Article, Entity, EntityType, Keyphrase, Mention, Salience
 from broadsheet.tasks.resolve import Cluster, Span
+from broadsheet.tasks.tagger import EntitySpan, load_tagger, tagger_version
 
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules6"  # rules6: only articles in entities.languages are tagged
+RULES_VERSION = "rules7"  # rules7: the learned tagger's spans; a language gate that says "unknown" when unsure
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -61,19 +64,39 @@ _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement"
 @lru_cache(maxsize=2)
 def load_pipeline(model: str) -> Any:
     """The spaCy pipeline, once per process: NER behind a ruler of country names."""
-    import spacy
-
-    try:
-        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
-    except OSError as exc:
-        raise ConfigError(f"spaCy model {model!r} is not installed: install the pinned requirements "
-                          f"(requirements.lock) or set entities.model ({exc})") from exc
+    nlp = _load_spacy(model, ["parser", "lemmatizer", "senter"])
     # After the NER, filling only what it left untagged, so "Bank of England" stays whole.
     ruler: Any = nlp.add_pipe("entity_ruler", after="ner", config={"phrase_matcher_attr": "ORTH"})
     names = country_names()
     ruler.add_patterns([{"label": "GPE", "pattern": form} for name in names
                         for form in {name, name.upper()} if len(form) > 2 or form.isupper()])
     return nlp
+
+
+@lru_cache(maxsize=2)
+def load_pos_pipeline(model: str) -> Any:
+    """The spaCy pipeline with only what part-of-speech tags need (keyphrases beside the learned tagger)."""
+    return _load_spacy(model, ["parser", "lemmatizer", "senter", "ner"])
+
+
+def _load_spacy(model: str, exclude: list[str]) -> Any:
+    import spacy
+
+    try:
+        return spacy.load(model, exclude=exclude)
+    except OSError as exc:
+        raise ConfigError(f"spaCy model {model!r} is not installed: install the pinned requirements "
+                          f"(requirements.lock) or set entities.spacy_model ({exc})") from exc
+
+
+def load_models(settings: EntitySettings, keyphrases: bool = True) -> None:
+    """Load (and cache in this process) the models tagging with ``settings`` needs."""
+    if settings.model == "spacy":
+        load_pipeline(settings.spacy_model)
+        return
+    load_tagger(settings.threads, settings.model)
+    if keyphrases:
+        load_pos_pipeline(settings.spacy_model)
 
 
 def raw_pipeline(model: str) -> Any:
@@ -83,11 +106,15 @@ def raw_pipeline(model: str) -> Any:
     return spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
 
 
-def enricher_name(model: str, aliases_version: str = "") -> str:
-    """Model, rules and gazetteer versions, and the alias corrections' version when there are any."""
-    meta = load_pipeline(model).meta
+def enricher_name(settings: EntitySettings, aliases_version: str = "") -> str:
+    """Tagger, rules and gazetteer versions, and the alias corrections' version when there are any."""
+    if settings.model == "spacy":
+        meta = load_pipeline(settings.spacy_model).meta
+        tagger = f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}"
+    else:
+        tagger = f"tagger:{tagger_version(settings.model)}"
     corrections = f"+aliases:{aliases_version}" if aliases_version else ""
-    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}+{GAZETTEER_VERSION}{corrections}"
+    return f"{tagger}+{RULES_VERSION}+{GAZETTEER_VERSION}{corrections}"
 
 
 def normalize_name(surface: str) -> str:
@@ -181,14 +208,16 @@ def _join_and(spans: list[Span], text: str, shouting: list[tuple[int, int]]) -> 
     return joined
 
 
-def spans_of(doc: Any, text: str, in_title: bool) -> list[Span]:
+def spacy_found(doc: Any) -> list[EntitySpan]:
+    """The spans of a spaCy doc's entities of the product's types."""
+    return [EntitySpan(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
+
+
+def spans_of(found: list[EntitySpan], text: str, in_title: bool) -> list[Span]:
+    """The tagger's spans of ``text``, cleaned (:func:`make_span`) and joined at "and"."""
     shouting = [] if in_title else _shouting_lines(text)
-    spans = []
-    for ent in doc.ents:
-        label = LABELS.get(ent.label_)
-        span = make_span(text, ent.start_char, ent.end_char, label, in_title, shouting) if label else None
-        if span is not None:
-            spans.append(span)
+    spans = [span for start, end, label in found
+             if (span := make_span(text, start, end, label, in_title, shouting)) is not None]
     return _join_and(spans, text, shouting)
 
 
@@ -233,10 +262,11 @@ def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, s
     return spans + added, acronyms
 
 
-def resolve_article(text: str, title: str, body_doc: Any, title_doc: Any) -> list[Cluster]:
-    """The entities of one article (see :mod:`broadsheet.tasks.resolve` for the rules)."""
-    body, acronyms = acronym_spans(text, dateline_spans(text, spans_of(body_doc, text, False)))
-    clusters = resolve.cluster_spans(body, spans_of(title_doc, title, True), acronyms)
+def resolve_article(text: str, title: str, body_found: list[EntitySpan], title_found: list[EntitySpan],
+                    ) -> list[Cluster]:
+    """The entities of one article from its tagged spans (see :mod:`broadsheet.tasks.resolve` for the rules)."""
+    body, acronyms = acronym_spans(text, dateline_spans(text, spans_of(body_found, text, False)))
+    clusters = resolve.cluster_spans(body, spans_of(title_found, title, True), acronyms)
     for cluster in clusters:
         expansions = [s.name for s in cluster.spans if s.key in acronyms.values()]
         if expansions and any(k in acronyms for k in cluster.name_keys()):
@@ -303,18 +333,39 @@ ArticleEntities = tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Salience,
 
 def analyse_articles(articles: list[Article], settings: EntitySettings, keyphrase_count: int = 0,
                      ) -> list[tuple[ArticleEntities, tuple[Keyphrase, ...]]]:
-    """Per article, in order: resolved entities, mentions and salience; and its keyphrases (one spaCy pass)."""
-    nlp = load_pipeline(settings.model)
+    """Per article, in order: resolved entities, mentions and salience; and its keyphrases."""
     tagged = [not settings.languages or a.language is None or a.language in settings.languages for a in articles]
     texts = [a.text[: settings.max_chars] if ok else "" for a, ok in zip(articles, tagged, strict=True)]
     titles = [(a.title or "") if ok else "" for a, ok in zip(articles, tagged, strict=True)]
-    # One body at a time: as fast as batches of articles this long, and a batch of ten peaked ~250 MB higher.
-    body_docs = nlp.pipe(texts, batch_size=1)
-    title_docs = nlp.pipe(titles, batch_size=64)
+    if settings.model == "spacy":
+        body_found, title_found, body_docs = _spacy_tagged(texts, titles, settings)
+    else:
+        body_found, title_found = _learned_tagged(texts, titles, settings)
+        body_docs = _pos_tagged(texts, settings) if keyphrase_count else repeat(None, len(texts))
     corrections = corrections_by_key(settings)
-    return [(to_records(resolve_article(text, title, body_doc, title_doc), text, corrections),
-             extract_keyphrases(body_doc, title, keyphrase_count) if keyphrase_count else ())
-            for text, title, body_doc, title_doc in zip(texts, titles, body_docs, title_docs, strict=True)]
+    return [(to_records(resolve_article(text, title, body, head), text, corrections),
+             extract_keyphrases(doc, title, keyphrase_count) if keyphrase_count else ())
+            for text, title, body, head, doc in zip(texts, titles, body_found, title_found, body_docs, strict=True)]
+
+
+def _spacy_tagged(texts: list[str], titles: list[str], settings: EntitySettings,
+                  ) -> tuple[list[list[EntitySpan]], list[list[EntitySpan]], list[Any]]:
+    nlp = load_pipeline(settings.spacy_model)
+    # One body at a time: as fast as batches of articles this long, and a batch of ten peaked ~250 MB higher.
+    body_docs = list(nlp.pipe(texts, batch_size=1))
+    title_found = [spacy_found(doc) for doc in nlp.pipe(titles, batch_size=64)]
+    return [spacy_found(doc) for doc in body_docs], title_found, body_docs
+
+
+def _learned_tagged(texts: list[str], titles: list[str], settings: EntitySettings,
+                    ) -> tuple[list[list[EntitySpan]], list[list[EntitySpan]]]:
+    found = load_tagger(settings.threads, settings.model).tag_many([*texts, *titles])
+    return found[: len(texts)], found[len(texts):]
+
+
+def _pos_tagged(texts: list[str], settings: EntitySettings) -> Iterable[Any]:
+    """spaCy docs with part-of-speech tags only (for keyphrases), one body at a time."""
+    return load_pos_pipeline(settings.spacy_model).pipe(texts, batch_size=1)
 
 
 def tag_entities(articles: list[Article], settings: EntitySettings) -> list[ArticleEntities]:
