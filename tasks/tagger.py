@@ -26,7 +26,7 @@ from broadsheet.tasks.records import EntityType
 ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|St|Mt|Ft|Ltd|Inc|Co|Corp|Bros|Jr|Sr|Gen|Gov|Sen|Rep|Col|Lt|Capt|Prof|Rev|No|vs)\."
 # Words as CoNLL-2003 cuts them: initialisms and common abbreviations keep their dots, a possessive 's is
 # a word of its own, hyphens, ampersands and inner apostrophes join; every other punctuation mark stands alone.
-WORD = re.compile(rf"(?:[^\W\d_]\.){{2,}}|\b{ABBREVIATION}|\w+(?:(?:[&-]|['\u2019](?![sS]\b))\w+)*"
+WORD = re.compile(rf"(?:[^\W\d_]\.)+(?=\s|$|[^\w.])|\b{ABBREVIATION}|\w+(?:(?:[&-]|['\u2019](?![sS]\b))\w+)*"
                   r"|['\u2019][sS]\b|[^\w\s]")
 
 # Casing shape of a sub-token's original characters; continuation sub-tokens (inside a word) add CONTINUED.
@@ -92,24 +92,25 @@ class Tagger:
         encoded = [encode(self.tokenizer, text) for text in texts]
         jobs = [(t, window) for t, e in enumerate(encoded)
                 for window in windows(e.word_ids, self.max_length - 2, self.overlap)]
-        labels = self._run([(encoded[t], w) for t, w in jobs])
+        scores = self._run([(encoded[t], w) for t, w in jobs])
         per_text: list[list[tuple[tuple[int, int], np.ndarray]]] = [[] for _ in texts]
-        for (t, window), found in zip(jobs, labels, strict=True):
+        for (t, window), found in zip(jobs, scores, strict=True):
             per_text[t].append((window, found))
         return [decode(text, e, merge(len(e.ids), per_text[t]), self.labels)
                 for t, (text, e) in enumerate(zip(texts, encoded, strict=True))]
 
     def _run(self, jobs: list[tuple[Encoded, tuple[int, int]]]) -> list[np.ndarray]:
-        """Label ids of each window's sub-tokens; windows of like length batched together."""
+        """Label log-probabilities of each window's sub-tokens; windows of like length batched together."""
         order = sorted(range(len(jobs)), key=lambda i: jobs[i][1][1] - jobs[i][1][0])
-        out: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(jobs)
+        out: list[np.ndarray] = [np.empty((0, len(self.labels)), dtype=np.float32)] * len(jobs)
         for first in range(0, len(order), self.batch_size):
             batch = order[first:first + self.batch_size]
-            feeds = self._feeds([jobs[i] for i in batch])
-            best = self.session.run(None, feeds)[0].argmax(-1)
+            logits = self.session.run(None, self._feeds([jobs[i] for i in batch]))[0]
+            shifted = logits - logits.max(-1, keepdims=True)
+            scores = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
             for row, i in enumerate(batch):
                 start, end = jobs[i][1]
-                out[i] = best[row, 1:end - start + 1]
+                out[i] = scores[row, 1:end - start + 1]
         return out
 
     def _feeds(self, jobs: list[tuple[Encoded, tuple[int, int]]]) -> dict[str, np.ndarray]:
@@ -173,8 +174,9 @@ def _word_start_at_or_before(word_ids: list[int], index: int, floor: int) -> int
 
 
 def merge(n: int, results: list[tuple[tuple[int, int], np.ndarray]]) -> np.ndarray:
-    """One label per sub-token: from the window where it lies farthest from an edge that cuts the text."""
-    labels = np.zeros(n, dtype=np.int64)
+    """Label scores per sub-token: from the window where it lies farthest from an edge that cuts the text."""
+    width = results[0][1].shape[1] if results else 1
+    scores = np.zeros((n, width), dtype=np.float32)
     margin = np.full(n, -1, dtype=np.int64)
     for (start, end), found in results:
         index = np.arange(start, end)
@@ -182,37 +184,71 @@ def merge(n: int, results: list[tuple[tuple[int, int], np.ndarray]]) -> np.ndarr
         right = end - 1 - index if end < n else np.full(end - start, n)
         here = np.minimum(left, right)
         better = here > margin[start:end]
-        labels[start:end][better] = found[better]
+        scores[start:end][better] = found[better]
         margin[start:end][better] = here[better]
-    return labels
+    return scores
 
 
-def decode(text: str, encoded: Encoded, labels: np.ndarray, names: tuple[str, ...]) -> list[EntitySpan]:
-    """BIO labels over sub-tokens to character spans of the product's types (other types are dropped)."""
-    found: list[EntitySpan] = []
-    kind, first, last = "", 0, 0
-    for i, label in enumerate([*labels.tolist(), 0]):
+def best_path(scores: np.ndarray, names: tuple[str, ...]) -> list[int]:
+    """The best label sequence that is valid BIO (no I-X after O or after another type): Viterbi."""
+    if not len(scores):
+        return []
+    inside = np.array([n.startswith("I-") for n in names])
+    kinds = [n[2:] for n in names]
+    allowed = np.array([[not inside[b] or (kinds[a] == kinds[b] and names[a] != "O") for b in range(len(names))]
+                        for a in range(len(names))])
+    transition = np.where(allowed, 0.0, -np.inf)
+    total = scores[0] + np.where(inside, -np.inf, 0.0)
+    back = np.zeros(scores.shape, dtype=np.int64)
+    for t in range(1, len(scores)):
+        candidates = total[:, None] + transition
+        back[t] = candidates.argmax(0)
+        total = candidates.max(0) + scores[t]
+    path = [int(total.argmax())]
+    for t in range(len(scores) - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def decode(text: str, encoded: Encoded, scores: np.ndarray, names: tuple[str, ...]) -> list[EntitySpan]:
+    """Label scores over sub-tokens to character spans of the product's types (other types are dropped)."""
+    found: list[EntitySpan | None] = []
+    kind, first = "", 0
+    path = best_path(scores, names)
+    for i, label in enumerate([*path, 0]):
         tag = names[label]
-        if kind and (tag == "O" or tag.startswith("B-") or tag[2:] != kind):
-            found.append(_span(text, encoded, first, last, kind))
+        if kind and not tag.startswith("I-"):
+            found.append(_span(text, encoded, first, i - 1, kind))
             kind = ""
-        if tag != "O" and not kind:
+        if tag.startswith("B-"):
             kind, first = tag[2:], i
-        last = i
     return [s for s in found if s is not None and s.end > s.start]
 
 
 def _span(text: str, encoded: Encoded, first: int, last: int, kind: str) -> EntitySpan | None:
-    """The span of sub-tokens ``first..last``, widened to whole words where a label changed inside one."""
+    """The span of sub-tokens ``first..last``: widened to whole words where a label changed inside one
+    ("Mc" + "Donald") and to an abbreviation's last dot ("U.S" + "."), without brackets or commas at its ends."""
     entity_type = TYPES.get(kind)
     if entity_type is None:
         return None
     ids, offsets = encoded.word_ids, encoded.offsets
     while first > 0 and _joined(text, offsets, ids, first - 1):
         first -= 1
-    while last + 1 < len(ids) and _joined(text, offsets, ids, last):
+    while last + 1 < len(ids) and (_joined(text, offsets, ids, last) or _final_dot(text, offsets, ids, last)):
         last += 1
+    while first < last and text[offsets[first][0]:offsets[first][1]] in _EDGE_MARKS:
+        first += 1
+    while last > first and text[offsets[last][0]:offsets[last][1]] in _EDGE_MARKS:
+        last -= 1
     return EntitySpan(offsets[first][0], offsets[last][1], entity_type)
+
+
+_EDGE_MARKS = frozenset("([{)]},;:\"'\u201c\u201d\u2018\u2019-\u2013\u2014")
+
+
+def _final_dot(text: str, offsets: list[tuple[int, int]], word_ids: list[int], i: int) -> bool:
+    """Whether sub-token ``i + 1`` is the closing dot of the word ``i`` is in ("U.S" + ".")."""
+    return word_ids[i] == word_ids[i + 1] and text[offsets[i + 1][0]:offsets[i + 1][1]] == "."
 
 
 def _joined(text: str, offsets: list[tuple[int, int]], word_ids: list[int], i: int) -> bool:

@@ -72,10 +72,10 @@ def fake_tagger(max_length: int = 128, overlap: int = 2, batch_size: int = 4) ->
 
 
 def test_words_are_cut_as_newswire_is() -> None:
-    text = "Mr. Smith's firm, Acme Corp. (AT&T) moved to the U.S. on Monday."
+    text = "Mr. Smith's firm, Acme Corp. (AT&T) moved to the U.S. on Monday, S. Waugh said."
     assert [text[a:b] for a, b in words(text)] == [
         "Mr.", "Smith", "'s", "firm", ",", "Acme", "Corp.", "(", "AT&T", ")", "moved", "to", "the", "U.S.",
-        "on", "Monday", "."]
+        "on", "Monday", ",", "S.", "Waugh", "said", "."]
 
 
 @pytest.mark.parametrize(("piece", "expected"), [
@@ -115,8 +115,8 @@ def test_windows_of_a_short_text_is_one() -> None:
 def test_merge_takes_each_label_from_the_window_where_it_is_most_central() -> None:
     # Window A has tokens 0-5, B tokens 3-8. Distances to A's right edge: token 3 2, token 4 1, token 5 0;
     # to B's left edge: 0, 1, 2. Token 3 is A's, token 5 B's, and token 4 (a tie) the earlier window's.
-    results = [((0, 6), np.array([1, 1, 1, 1, 1, 1])), ((3, 9), np.array([2, 2, 2, 2, 2, 2]))]
-    assert merge(9, results).tolist() == [1, 1, 1, 1, 1, 2, 2, 2, 2]
+    results = [((0, 6), np.full((6, 2), 1.0)), ((3, 9), np.full((6, 2), 2.0))]
+    assert merge(9, results)[:, 0].tolist() == [1, 1, 1, 1, 1, 2, 2, 2, 2]
 
 
 def test_decode_bio_to_character_spans() -> None:
@@ -129,8 +129,30 @@ def test_decode_bio_to_character_spans() -> None:
 def test_decode_widens_a_span_to_its_whole_word() -> None:
     text = "McDonald said"
     encoded = encode(tiny_tokenizer(), text)
-    labels = np.array([LABELS.index("B-PER"), 0, 0])  # "mc" tagged, "##donald" not
-    assert decode(text, encoded, labels, LABELS) == [EntitySpan(0, 8, "person")]
+    assert decode(text, encoded, one_hot(["B-PER", "O", "O"]), LABELS) == [EntitySpan(0, 8, "person")]
+
+
+def one_hot(tags: list[str]) -> np.ndarray:
+    scores = np.full((len(tags), len(LABELS)), -10.0)
+    for row, tag in enumerate(tags):
+        scores[row, LABELS.index(tag)] = 0.0
+    return scores
+
+
+def test_decode_keeps_bio_valid_and_one_type_per_span() -> None:
+    text = "Republic of Ireland"
+    encoded = encode(tiny_tokenizer(), text)
+    scores = one_hot(["B-LOC", "I-ORG", "I-LOC"])
+    scores[1, LABELS.index("I-LOC")] = -1.0  # the model's second choice for "of"
+    assert decode(text, encoded, scores, LABELS) == [EntitySpan(0, 19, "place")]
+
+
+def test_decode_takes_an_abbreviation_dot_and_drops_edge_brackets() -> None:
+    text = "( U.S. )"
+    encoded = encode(tiny_tokenizer(), text)
+    assert [text[a:b] for a, b in encoded.offsets] == ["(", "U", ".", "S", ".", ")"]
+    tags = ["B-LOC", "I-LOC", "I-LOC", "I-LOC", "O", "O"]  # "(" in, the last dot of "U.S." left out
+    assert decode(text, encoded, one_hot(tags), LABELS) == [EntitySpan(2, 6, "place")]
 
 
 def test_a_span_cut_by_a_window_edge_comes_out_once_and_whole() -> None:
