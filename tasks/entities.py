@@ -19,6 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 from typing import Any
@@ -59,6 +60,25 @@ _DATELINE = re.compile(r"^([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?=,| \(| [-�
 _STANDINGS = re.compile(r"^([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,3})(?= \d+ \d+)", re.MULTILINE)
 _ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
 _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which hand rules run after a tagger. Each was scored on and off over the learned tagger's spans on
+    CoNLL and CrossNER politics dev (benchmarks/RESULTS.md, 2026-12-03): the learned tagger keeps only
+    those that paid there; spaCy's path keeps all, for which they were written."""
+
+    cut_names: bool = True       # complete a name cut at a hyphen, run "X Party" on through "of Y"
+    join_and: bool = True        # "Social Democratic" + "and" + "Labour Party" is one name
+    datelines: bool = True       # "TIRANA, Albania -" opens with a place
+    shouting: bool = True        # spans on lines in capitals only join entities found elsewhere
+    propagate: bool = True       # a name tagged once is looked for again in the rest of the body
+    name_evidence: bool = True   # a name ending in an organisation word ("Ministry") is an organisation
+
+
+SPACY_RULES = Rules()
+LEARNED_RULES = Rules(cut_names=False, join_and=False, datelines=False, shouting=False, propagate=False,
+                      name_evidence=False)
 
 
 @lru_cache(maxsize=2)
@@ -176,9 +196,10 @@ def _trim_tail(surface: str, label: EntityType) -> int:
 
 
 def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool,
-              shouting: list[tuple[int, int]]) -> Span | None:
+              shouting: list[tuple[int, int]], cut_names: bool = True) -> Span | None:
     """A cleaned span of ``text[start:end]``, or None when nothing name-like is left."""
-    end = _extend_org(text, label, _complete_word(text, end))
+    if cut_names:
+        end = _extend_org(text, label, _complete_word(text, end))
     end = start + _trim_tail(text[start:end], label)
     surface = text[start:end]
     name = normalize_name(surface)
@@ -213,12 +234,12 @@ def spacy_found(doc: Any) -> list[EntitySpan]:
     return [EntitySpan(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
 
 
-def spans_of(found: list[EntitySpan], text: str, in_title: bool) -> list[Span]:
-    """The tagger's spans of ``text``, cleaned (:func:`make_span`) and joined at "and"."""
-    shouting = [] if in_title else _shouting_lines(text)
+def spans_of(found: list[EntitySpan], text: str, in_title: bool, rules: Rules = SPACY_RULES) -> list[Span]:
+    """The tagger's spans of ``text``, cleaned (:func:`make_span`) and, by ``rules``, joined at "and"."""
+    shouting = _shouting_lines(text) if rules.shouting and not in_title else []
     spans = [span for start, end, label in found
-             if (span := make_span(text, start, end, label, in_title, shouting)) is not None]
-    return _join_and(spans, text, shouting)
+             if (span := make_span(text, start, end, label, in_title, shouting, rules.cut_names)) is not None]
+    return _join_and(spans, text, shouting) if rules.join_and else spans
 
 
 def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
@@ -237,10 +258,11 @@ def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
     return spans + added
 
 
-def dateline_spans(text: str, spans: list[Span]) -> list[Span]:
+def dateline_spans(text: str, spans: list[Span], datelines: bool = True) -> list[Span]:
     """A news dateline ("TIRANA, Albania -", "BELGRADE 1996-08-22") names the place the story is from;
     a line of standings in capitals ("NEW YORK 72 58 .554") names a team, an organisation."""
-    spans = _place_at_line_start(text, spans, _DATELINE, "place")
+    if datelines:
+        spans = _place_at_line_start(text, spans, _DATELINE, "place")
     return _place_at_line_start(text, spans, _STANDINGS, "organization")
 
 
@@ -263,15 +285,18 @@ def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, s
 
 
 def resolve_article(text: str, title: str, body_found: list[EntitySpan], title_found: list[EntitySpan],
-                    ) -> list[Cluster]:
+                    rules: Rules = SPACY_RULES) -> list[Cluster]:
     """The entities of one article from its tagged spans (see :mod:`broadsheet.tasks.resolve` for the rules)."""
-    body, acronyms = acronym_spans(text, dateline_spans(text, spans_of(body_found, text, False)))
-    clusters = resolve.cluster_spans(body, spans_of(title_found, title, True), acronyms)
+    body = dateline_spans(text, spans_of(body_found, text, False, rules), rules.datelines)
+    body, acronyms = acronym_spans(text, body)
+    clusters = resolve.cluster_spans(body, spans_of(title_found, title, True, rules), acronyms,
+                                     name_evidence=rules.name_evidence)
     for cluster in clusters:
         expansions = [s.name for s in cluster.spans if s.key in acronyms.values()]
         if expansions and any(k in acronyms for k in cluster.name_keys()):
             cluster.acronym_of = expansions[0]
-    resolve.propagate(clusters, text, _shouting_lines(text))
+    if rules.propagate:
+        resolve.propagate(clusters, text, _shouting_lines(text) if rules.shouting else [])
     resolve.propagate_title(clusters, title)
     return clusters
 
@@ -343,7 +368,8 @@ def analyse_articles(articles: list[Article], settings: EntitySettings, keyphras
         body_found, title_found = _learned_tagged(texts, titles, settings)
         body_docs = _pos_tagged(texts, settings) if keyphrase_count else repeat(None, len(texts))
     corrections = corrections_by_key(settings)
-    return [(to_records(resolve_article(text, title, body, head), text, corrections),
+    rules = SPACY_RULES if settings.model == "spacy" else LEARNED_RULES
+    return [(to_records(resolve_article(text, title, body, head, rules), text, corrections),
              extract_keyphrases(doc, title, keyphrase_count) if keyphrase_count else ())
             for text, title, body, head, doc in zip(texts, titles, body_found, title_found, body_docs, strict=True)]
 
