@@ -58,6 +58,7 @@ _TRAILING_NUMBER = re.compile(r"(?:\s+[-+]?\d[\d.,:/-]*)+$")
 _DATELINE = re.compile(r"^([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?=,| \(| [-–—]| \d{4}-\d\d-\d\d)",
                        re.MULTILINE)
 _STANDINGS = re.compile(r"^([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,3})(?= \d+ \d+)", re.MULTILINE)
+_PARTY_STATE = re.compile(r"^[RDI]-[A-Z]{2}$")  # "Thom Tillis (R-NC)": party and state, not a name
 _ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
 _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
 
@@ -203,7 +204,8 @@ def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool
     end = start + _trim_tail(text[start:end], label)
     surface = text[start:end]
     name = normalize_name(surface)
-    if not name or not any(ch.isalpha() for ch in name) or name.islower() or name.casefold() in GENERIC_NAMES:
+    if (not name or not any(ch.isalpha() for ch in name) or name.islower() or name.casefold() in GENERIC_NAMES
+            or _PARTY_STATE.match(name)):
         return None
     offset = max(surface.find(name), 0)
     honorific = bool(HONORIFICS.match(surface)) or bool(

@@ -96,6 +96,7 @@ def test_sample_article_people(sample_enrichment: tuple) -> None:
 
 def test_sample_article_places_and_organisations(sample_enrichment: tuple) -> None:
     _, by_type, _ = sample_enrichment
+    assert not {"R-NC", "R-MO", "R-TX"} & set().union(*by_type.values())  # party and state, not names
     assert {"Tirana", "Albania"} <= by_type["place"]
     assert "IRGC" not in by_type["place"]
     assert "Mojahedin-e-Khalq" in by_type["organization"]
