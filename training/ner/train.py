@@ -1,6 +1,7 @@
-"""Train the news entity tagger (see ``models/ner-minilm/MODEL_CARD.md``); torch, CPU, about half an hour.
+"""Train the news entity tagger (see ``models/ner-minilm/MODEL_CARD.md``); torch, CPU.
 
-    .venv/bin/python training/ner/train.py --out /tmp/ner-run
+    .venv/bin/python training/ner/train.py --out /tmp/ner-run --epochs 2 --stop-after 1   # the shipped model
+    .venv/bin/python training/ner/export.py --checkpoint /tmp/ner-run/epoch1.pt
 
 Data (read in place, never copied): CoNLL-2003 train, WikiGold, the CrossNER training splits (politics
 included), optionally WNUT-17. Held out and never read here: CoNLL ``eng.testb``, the CrossNER politics
@@ -103,7 +104,9 @@ def evaluate(model: TokenTagger, dev: dict[str, list[Chunk]], cls: int, sep: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs the learning-rate schedule spans")
+    parser.add_argument("--stop-after", type=int, default=None,
+                        help="stop after this many epochs (the schedule still spans --epochs)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--head-lr", type=float, default=1e-3)
@@ -168,6 +171,8 @@ def main() -> None:
         scores = evaluate(model, dev, cls, sep)
         torch.save(model.state_dict(), args.out / f"epoch{epoch}.pt")
         record(event="epoch", epoch=epoch, train_minutes=train_minutes, dev=scores)
+        if epoch == args.stop_after:
+            break
     record(event="done", minutes=round((time.time() - started) / 60, 2))
 
 
