@@ -1,16 +1,18 @@
-"""Named entities: spaCy finds the spans, the gazetteer and rules make them one entity per real thing.
+"""Named entities: a tagger finds the spans, the gazetteer and rules make them one entity per real thing.
 
-spaCy's small English pipeline runs with an entity ruler behind its NER that adds every country
-name and short form ("U.S.", "Britain"), in title case and in capitals, where the NER found nothing.
-Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
-abbreviation dots kept; a name cut at a hyphen completed; a span that ran on into "(", a score, a
-trailing number, lowercase words or a spaced dash is cut back), organisation names split at "and"
-are joined ("Social Democratic and Labour Party"), "Party of Canada" tails kept, a dateline
-("TIRANA, Albania -") is a place and a place's name opening a line of standings ("Chicago 72 58")
-is a team, an organisation. :mod:`broadsheet.tasks.resolve` groups the spans of one article
-into entities. Across the warehouse an entity is keyed by its type and canonical key: a gazetteer id
-for places it knows ("U.S.", "US" and "United States" are one country, with ISO code and
-coordinates), else the name without case, accents and abbreviation dots.
+``entities.model`` picks the tagger: the learned one shipped in ``models/ner-minilm``
+(:mod:`broadsheet.tasks.tagger`, the default), or spaCy's small English pipeline with an entity ruler
+behind its NER that adds every country name and short form ("U.S.", "Britain") where the NER found
+nothing. Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
+abbreviation dots kept; a span that ran on into "(", a score, a trailing number, lowercase words or a
+spaced dash is cut back; a party-state tag such as "R-NC" is no name). :class:`Rules` says which of the
+other hand rules run after each tagger: spaCy's path completes names cut at a hyphen, joins organisation
+names split at "and", keeps "Party of Canada" tails, reads datelines ("TIRANA, Albania -") as places and
+distrusts lines in capitals; the learned tagger needed none of these on dev. Both read a place opening a
+line of standings ("Chicago 72 58") as a team, an organisation. :mod:`broadsheet.tasks.resolve` groups
+the spans of one article into entities. Across the warehouse an entity is keyed by its type and
+canonical key: a gazetteer id for places it knows ("U.S.", "US" and "United States" are one country,
+with ISO code and coordinates), else the name without case, accents and abbreviation dots.
 """
 
 from __future__ import annotations
