@@ -3,9 +3,14 @@ other languages is still told apart. Every text here was written for these tests
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from broadsheet.config.settings import Settings
+from broadsheet.tasks.entities import tag_entities
 from broadsheet.tasks.language import detect_language, words_of
+from broadsheet.tasks.records import Article
 
 STANDINGS = """Standings after Saturday's games (played, won, drawn, lost, goals, points):
 Riverside Rovers 12 9 2 1 28 11 29
@@ -50,3 +55,13 @@ def test_a_language_outside_the_candidates_is_never_the_answer() -> None:
 
 def test_only_words_are_judged() -> None:
     assert words_of("Rovers 12 9 2 | Albion 12-8") == "Rovers Albion"
+
+
+def test_a_results_table_of_unknown_language_is_still_tagged(settings: Settings) -> None:
+    text = "Results: Oakham 2 Felbridge 1; Lindholm 0 Westmoor 3.\nScorers: Maria Okafor 12, Ben Tully 40."
+    language = detect_language(text)
+    assert language in ("en", None)
+    found = Article("a1", "https://x.example/a", "https://x.example/a", "test", None, (), None, language, None,
+                    text, "h", datetime(2026, 1, 1, tzinfo=UTC), "test")
+    [(entities, _, _)] = tag_entities([found], settings.entities)
+    assert "Maria Okafor" in {e.name for e in entities}
