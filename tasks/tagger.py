@@ -3,10 +3,10 @@
 The model (``models/ner-minilm``, built by ``training/ner``) is all-MiniLM-L6-v2 fine-tuned for BIO token
 classification, with a casing-shape id per sub-token (the vocabulary is lowercase, so casing travels
 beside the ids). Text is split into words with their character offsets, the words into sub-tokens, and
-the sub-tokens into overlapping windows of at most ``max_length``; each sub-token takes its label from the
-window where it sits farthest from an edge, so a span cut by one window's edge is whole in the next and
-comes out once. BIO labels over sub-tokens decode to ``(start, end, type)`` spans. Only onnxruntime,
-tokenizers and NumPy are needed at run time.
+the sub-tokens into overlapping windows of at most ``max_length``; each sub-token takes its label scores
+from the window where it sits farthest from an edge, so a span cut by one window's edge is whole in the
+next and comes out once. The best valid BIO sequence over all sub-tokens (Viterbi) decodes to
+``(start, end, type)`` spans. Only onnxruntime, tokenizers and NumPy are needed at run time.
 """
 
 from __future__ import annotations
