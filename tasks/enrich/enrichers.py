@@ -29,13 +29,13 @@ class Enrichers:
 def current_enrichers(settings: Settings) -> Enrichers:
     taxonomy = topics.taxonomy_for(settings.topics)
     aliases = load_alias_corrections(settings.entities.aliases_file)
-    return Enrichers(entities.enricher_name(settings.entities.model, aliases.version),
+    return Enrichers(entities.enricher_name(settings.entities, aliases.version),
                      topics.enricher_name(settings.topics, taxonomy), taxonomy.version)
 
 
 def load_models(settings: Settings) -> None:
     """Load (and cache in this process) the models ``settings`` enrich with."""
-    entities.load_pipeline(settings.entities.model)
+    entities.load_models(settings.entities, keyphrases=settings.topics.keyphrases > 0)
     topics.prototypes(settings.topics, topics.taxonomy_for(settings.topics))
 
 

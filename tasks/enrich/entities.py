@@ -1,16 +1,18 @@
-"""Named entities: spaCy finds the spans, the gazetteer and rules make them one entity per real thing.
+"""Named entities: a tagger finds the spans, the gazetteer and rules make them one entity per real thing.
 
-spaCy's small English pipeline runs with an entity ruler behind its NER that adds every country
-name and short form ("U.S.", "Britain"), in title case and in capitals, where the NER found nothing.
-Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
-abbreviation dots kept; a name cut at a hyphen completed; a span that ran on into "(", a score, a
-trailing number, lowercase words or a spaced dash is cut back), organisation names split at "and"
-are joined ("Social Democratic and Labour Party"), "Party of Canada" tails kept, a dateline
-("TIRANA, Albania -") is a place and a place's name opening a line of standings ("Chicago 72 58")
-is a team, an organisation. :mod:`broadsheet.tasks.resolve` groups the spans of one article
-into entities. Across the warehouse an entity is keyed by its type and canonical key: a gazetteer id
-for places it knows ("U.S.", "US" and "United States" are one country, with ISO code and
-coordinates), else the name without case, accents and abbreviation dots.
+``entities.model`` picks the tagger: the learned one shipped in ``models/ner-minilm``
+(:mod:`broadsheet.tasks.enrich.tagger`, the default), or spaCy's small English pipeline with an entity ruler
+behind its NER that adds every country name and short form ("U.S.", "Britain") where the NER found
+nothing. Each span is then cleaned (:func:`normalize_name`: no honorific, leading article or possessive;
+abbreviation dots kept; a span that ran on into "(", a score, a trailing number, lowercase words or a
+spaced dash is cut back; a party-state tag such as "R-NC" is no name). :class:`Rules` says which of the
+other hand rules run after each tagger: spaCy's path completes names cut at a hyphen, joins organisation
+names split at "and", keeps "Party of Canada" tails, reads datelines ("TIRANA, Albania -") as places and
+distrusts lines in capitals; the learned tagger needed none of these on dev. Both read a place opening a
+line of standings ("Chicago 72 58") as a team, an organisation. :mod:`broadsheet.tasks.enrich.resolve` groups
+the spans of one article into entities. Across the warehouse an entity is keyed by its type and
+canonical key: a gazetteer id for places it knows ("U.S.", "US" and "United States" are one country,
+with ISO code and coordinates), else the name without case, accents and abbreviation dots.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from broadsheet.config.entity_aliases import AliasCorrection, load_alias_corrections
@@ -29,11 +34,12 @@ from broadsheet.tasks.enrich import resolve
 from broadsheet.tasks.enrich.gazetteer import GAZETTEER_VERSION, country_names, lookup_place
 from broadsheet.tasks.enrich.keyphrases import extract_keyphrases
 from broadsheet.tasks.enrich.resolve import Cluster, Span
+from broadsheet.tasks.enrich.tagger import EntitySpan, load_tagger, tagger_version
 
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules6"  # rules6: only articles in entities.languages are tagged
+RULES_VERSION = "rules7"  # rules7: the learned tagger's spans; a language gate that says "unknown" when unsure
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -54,20 +60,34 @@ _TRAILING_NUMBER = re.compile(r"(?:\s+[-+]?\d[\d.,:/-]*)+$")
 _DATELINE = re.compile(r"^([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?=,| \(| [-–—]| \d{4}-\d\d-\d\d)",
                        re.MULTILINE)
 _STANDINGS = re.compile(r"^([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,3})(?= \d+ \d+)", re.MULTILINE)
+_PARTY_STATE = re.compile(r"^[RDI]-[A-Z]{2}$")  # "Thom Tillis (R-NC)": party and state, not a name
 _ORG_TAIL = re.compile(r" of(?: the)? (?:[A-Z][\w'’.-]*)(?: [A-Z][\w'’.-]*)*")
 _ORG_SUFFIX_WORDS = {"party", "union", "alliance", "league", "front", "movement", "council", "congress"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which hand rules run after a tagger. Each was scored on and off over the learned tagger's spans on
+    CoNLL and CrossNER politics dev (benchmarks/RESULTS.md, 2026-12-03): the learned tagger keeps only
+    those that paid there; spaCy's path keeps all, for which they were written."""
+
+    cut_names: bool = True       # complete a name cut at a hyphen, run "X Party" on through "of Y"
+    join_and: bool = True        # "Social Democratic" + "and" + "Labour Party" is one name
+    datelines: bool = True       # "TIRANA, Albania -" opens with a place
+    shouting: bool = True        # spans on lines in capitals only join entities found elsewhere
+    propagate: bool = True       # a name tagged once is looked for again in the rest of the body
+    name_evidence: bool = True   # a name ending in an organisation word ("Ministry") is an organisation
+
+
+SPACY_RULES = Rules()
+LEARNED_RULES = Rules(cut_names=False, join_and=False, datelines=False, shouting=False, propagate=False,
+                      name_evidence=False)
 
 
 @lru_cache(maxsize=2)
 def load_pipeline(model: str) -> Any:
     """The spaCy pipeline, once per process: NER behind a ruler of country names."""
-    import spacy
-
-    try:
-        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
-    except OSError as exc:
-        raise ConfigError(f"spaCy model {model!r} is not installed: install the pinned requirements "
-                          f"(requirements.lock) or set entities.model ({exc})") from exc
+    nlp = _load_spacy(model, ["parser", "lemmatizer", "senter"])
     # After the NER, filling only what it left untagged, so "Bank of England" stays whole.
     ruler: Any = nlp.add_pipe("entity_ruler", after="ner", config={"phrase_matcher_attr": "ORTH"})
     names = country_names()
@@ -76,11 +96,41 @@ def load_pipeline(model: str) -> Any:
     return nlp
 
 
-def enricher_name(model: str, aliases_version: str = "") -> str:
-    """Model, rules and gazetteer versions, and the alias corrections' version when there are any."""
-    meta = load_pipeline(model).meta
+@lru_cache(maxsize=2)
+def load_pos_pipeline(model: str) -> Any:
+    """The spaCy pipeline with only what part-of-speech tags need (keyphrases beside the learned tagger)."""
+    return _load_spacy(model, ["parser", "lemmatizer", "senter", "ner"])
+
+
+def _load_spacy(model: str, exclude: list[str]) -> Any:
+    import spacy
+
+    try:
+        return spacy.load(model, exclude=exclude)
+    except OSError as exc:
+        raise ConfigError(f"spaCy model {model!r} is not installed: install the pinned requirements "
+                          f"(requirements.lock) or set entities.spacy_model ({exc})") from exc
+
+
+def load_models(settings: EntitySettings, keyphrases: bool = True) -> None:
+    """Load (and cache in this process) the models tagging with ``settings`` needs."""
+    if settings.model == "spacy":
+        load_pipeline(settings.spacy_model)
+        return
+    load_tagger(settings.threads, settings.model)
+    if keyphrases:
+        load_pos_pipeline(settings.spacy_model)
+
+
+def enricher_name(settings: EntitySettings, aliases_version: str = "") -> str:
+    """Tagger, rules and gazetteer versions, and the alias corrections' version when there are any."""
+    if settings.model == "spacy":
+        meta = load_pipeline(settings.spacy_model).meta
+        tagger = f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}"
+    else:
+        tagger = f"tagger:{tagger_version(settings.model)}"
     corrections = f"+aliases:{aliases_version}" if aliases_version else ""
-    return f"spacy:{meta['lang']}_{meta['name']}@{meta['version']}+{RULES_VERSION}+{GAZETTEER_VERSION}{corrections}"
+    return f"{tagger}+{RULES_VERSION}+{GAZETTEER_VERSION}{corrections}"
 
 
 def normalize_name(surface: str) -> str:
@@ -142,13 +192,15 @@ def _trim_tail(surface: str, label: EntityType) -> int:
 
 
 def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool,
-              shouting: list[tuple[int, int]]) -> Span | None:
+              shouting: list[tuple[int, int]], cut_names: bool = True) -> Span | None:
     """A cleaned span of ``text[start:end]``, or None when nothing name-like is left."""
-    end = _extend_org(text, label, _complete_word(text, end))
+    if cut_names:
+        end = _extend_org(text, label, _complete_word(text, end))
     end = start + _trim_tail(text[start:end], label)
     surface = text[start:end]
     name = normalize_name(surface)
-    if not name or not any(ch.isalpha() for ch in name) or name.islower() or name.casefold() in GENERIC_NAMES:
+    if (not name or not any(ch.isalpha() for ch in name) or name.islower() or name.casefold() in GENERIC_NAMES
+            or _PARTY_STATE.match(name)):
         return None
     offset = max(surface.find(name), 0)
     honorific = bool(HONORIFICS.match(surface)) or bool(
@@ -174,15 +226,17 @@ def _join_and(spans: list[Span], text: str, shouting: list[tuple[int, int]]) -> 
     return joined
 
 
-def spans_of(doc: Any, text: str, in_title: bool) -> list[Span]:
-    shouting = [] if in_title else _shouting_lines(text)
-    spans = []
-    for ent in doc.ents:
-        label = LABELS.get(ent.label_)
-        span = make_span(text, ent.start_char, ent.end_char, label, in_title, shouting) if label else None
-        if span is not None:
-            spans.append(span)
-    return _join_and(spans, text, shouting)
+def spacy_found(doc: Any) -> list[EntitySpan]:
+    """The spans of a spaCy doc's entities of the product's types."""
+    return [EntitySpan(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
+
+
+def spans_of(found: list[EntitySpan], text: str, in_title: bool, rules: Rules = SPACY_RULES) -> list[Span]:
+    """The tagger's spans of ``text``, cleaned (:func:`make_span`) and, by ``rules``, joined at "and"."""
+    shouting = _shouting_lines(text) if rules.shouting and not in_title else []
+    spans = [span for start, end, label in found
+             if (span := make_span(text, start, end, label, in_title, shouting, rules.cut_names)) is not None]
+    return _join_and(spans, text, shouting) if rules.join_and else spans
 
 
 def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
@@ -201,10 +255,11 @@ def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
     return spans + added
 
 
-def dateline_spans(text: str, spans: list[Span]) -> list[Span]:
+def dateline_spans(text: str, spans: list[Span], datelines: bool = True) -> list[Span]:
     """A news dateline ("TIRANA, Albania -", "BELGRADE 1996-08-22") names the place the story is from;
     a line of standings in capitals ("NEW YORK 72 58 .554") names a team, an organisation."""
-    spans = _place_at_line_start(text, spans, _DATELINE, "place")
+    if datelines:
+        spans = _place_at_line_start(text, spans, _DATELINE, "place")
     return _place_at_line_start(text, spans, _STANDINGS, "organization")
 
 
@@ -226,15 +281,19 @@ def acronym_spans(text: str, spans: list[Span]) -> tuple[list[Span], dict[str, s
     return spans + added, acronyms
 
 
-def resolve_article(text: str, title: str, body_doc: Any, title_doc: Any) -> list[Cluster]:
-    """The entities of one article (see :mod:`broadsheet.tasks.resolve` for the rules)."""
-    body, acronyms = acronym_spans(text, dateline_spans(text, spans_of(body_doc, text, False)))
-    clusters = resolve.cluster_spans(body, spans_of(title_doc, title, True), acronyms)
+def resolve_article(text: str, title: str, body_found: list[EntitySpan], title_found: list[EntitySpan],
+                    rules: Rules = SPACY_RULES) -> list[Cluster]:
+    """The entities of one article from its tagged spans (see :mod:`broadsheet.tasks.enrich.resolve` for the rules)."""
+    body = dateline_spans(text, spans_of(body_found, text, False, rules), rules.datelines)
+    body, acronyms = acronym_spans(text, body)
+    clusters = resolve.cluster_spans(body, spans_of(title_found, title, True, rules), acronyms,
+                                     name_evidence=rules.name_evidence)
     for cluster in clusters:
         expansions = [s.name for s in cluster.spans if s.key in acronyms.values()]
         if expansions and any(k in acronyms for k in cluster.name_keys()):
             cluster.acronym_of = expansions[0]
-    resolve.propagate(clusters, text, _shouting_lines(text))
+    if rules.propagate:
+        resolve.propagate(clusters, text, _shouting_lines(text) if rules.shouting else [])
     resolve.propagate_title(clusters, title)
     return clusters
 
@@ -296,18 +355,41 @@ ArticleEntities = tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Salience,
 
 def analyse_articles(articles: list[Article], settings: EntitySettings, keyphrase_count: int = 0,
                      ) -> list[tuple[ArticleEntities, tuple[Keyphrase, ...]]]:
-    """Per article, in order: resolved entities, mentions and salience; and its keyphrases (one spaCy pass)."""
-    nlp = load_pipeline(settings.model)
+    """Per article, in order: resolved entities, mentions and salience; and its keyphrases."""
     tagged = [not settings.languages or a.language is None or a.language in settings.languages for a in articles]
     texts = [a.text[: settings.max_chars] if ok else "" for a, ok in zip(articles, tagged, strict=True)]
     titles = [(a.title or "") if ok else "" for a, ok in zip(articles, tagged, strict=True)]
-    # One body at a time: as fast as batches of articles this long, and a batch of ten peaked ~250 MB higher.
-    body_docs = nlp.pipe(texts, batch_size=1)
-    title_docs = nlp.pipe(titles, batch_size=64)
+    body_docs: Iterable[Any]
+    if settings.model == "spacy":
+        body_found, title_found, body_docs = _spacy_tagged(texts, titles, settings)
+    else:
+        body_found, title_found = _learned_tagged(texts, titles, settings)
+        body_docs = _pos_tagged(texts, settings) if keyphrase_count else repeat(None, len(texts))
     corrections = corrections_by_key(settings)
-    return [(to_records(resolve_article(text, title, body_doc, title_doc), text, corrections),
-             extract_keyphrases(body_doc, title, keyphrase_count) if keyphrase_count else ())
-            for text, title, body_doc, title_doc in zip(texts, titles, body_docs, title_docs, strict=True)]
+    rules = SPACY_RULES if settings.model == "spacy" else LEARNED_RULES
+    return [(to_records(resolve_article(text, title, body, head, rules), text, corrections),
+             extract_keyphrases(doc, title, keyphrase_count) if keyphrase_count else ())
+            for text, title, body, head, doc in zip(texts, titles, body_found, title_found, body_docs, strict=True)]
+
+
+def _spacy_tagged(texts: list[str], titles: list[str], settings: EntitySettings,
+                  ) -> tuple[list[list[EntitySpan]], list[list[EntitySpan]], list[Any]]:
+    nlp = load_pipeline(settings.spacy_model)
+    # One body at a time: as fast as batches of articles this long, and a batch of ten peaked ~250 MB higher.
+    body_docs = list(nlp.pipe(texts, batch_size=1))
+    title_found = [spacy_found(doc) for doc in nlp.pipe(titles, batch_size=64)]
+    return [spacy_found(doc) for doc in body_docs], title_found, body_docs
+
+
+def _learned_tagged(texts: list[str], titles: list[str], settings: EntitySettings,
+                    ) -> tuple[list[list[EntitySpan]], list[list[EntitySpan]]]:
+    found = load_tagger(settings.threads, settings.model).tag_many([*texts, *titles])
+    return found[: len(texts)], found[len(texts):]
+
+
+def _pos_tagged(texts: list[str], settings: EntitySettings) -> Iterable[Any]:
+    """spaCy docs with part-of-speech tags only (for keyphrases), one body at a time."""
+    return load_pos_pipeline(settings.spacy_model).pipe(texts, batch_size=1)
 
 
 def tag_entities(articles: list[Article], settings: EntitySettings) -> list[ArticleEntities]:

@@ -69,6 +69,7 @@ class Cluster:
     spans: list[Span] = field(default_factory=list)
     surname_links: int = 0
     acronym_of: str | None = None
+    name_evidence: bool = True  # whether a name's last word ("Party", "Ministry") votes for organisation
 
     def entity_type(self) -> EntityType:
         """The type with most weighted votes; ties go to the earlier type of TYPE_PREFERENCE."""
@@ -91,7 +92,7 @@ class Cluster:
                 votes["person"] += STRONG
         if self.surname_links:
             votes["person"] += LABEL_WEIGHTS["person"] * self.surname_links
-        if name.split()[-1].casefold() in ORG_WORDS:
+        if self.name_evidence and name.split()[-1].casefold() in ORG_WORDS:
             votes["organization"] += STRONG
         if self.acronym_of is not None:
             votes["organization"] += 1.0
@@ -121,7 +122,8 @@ def _short_form_target(span: Span, clusters: list[Cluster]) -> Cluster | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def cluster_spans(body: list[Span], title: list[Span], acronyms: dict[str, str]) -> list[Cluster]:
+def cluster_spans(body: list[Span], title: list[Span], acronyms: dict[str, str], name_evidence: bool = True,
+                  ) -> list[Cluster]:
     """Group one article's spans into entities by rules 1, 2, 3 and 5 (see the module docstring)."""
     clusters: list[Cluster] = []
     by_key: dict[str, Cluster] = {}
@@ -131,7 +133,7 @@ def cluster_spans(body: list[Span], title: list[Span], acronyms: dict[str, str])
         if cluster is None:
             cluster = _short_form_target(span, clusters)
             if cluster is None:
-                cluster = Cluster()
+                cluster = Cluster(name_evidence=name_evidence)
                 clusters.append(cluster)
             else:
                 cluster.surname_links += 1

@@ -1,4 +1,5 @@
-"""Extract an article from a page: main text and metadata with trafilatura, language with py3langid.
+"""Extract an article from a page: main text and metadata with trafilatura, language with py3langid
+(:mod:`broadsheet.tasks.extract.language`).
 
 A page without usable text is an :class:`ExtractError` (code ``no_text``) and so a rejection,
 never an empty article. Plain-text files (``.txt``) are read as headline on the first line and
@@ -12,7 +13,6 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
-import py3langid
 import trafilatura
 
 from broadsheet.config.errors import ExtractError
@@ -20,6 +20,7 @@ from broadsheet.config.records import Article, Page, Rejection
 from broadsheet.config.settings import ExtractSettings
 from broadsheet.tasks.extract.identity import article_id, content_hash, declared_canonical, normalize_text
 from broadsheet.tasks.fetch import decode_html, is_html
+from broadsheet.tasks.extract.language import detect_language
 
 EXTRACTOR = f"trafilatura@{version('trafilatura')}"
 # With the time and offset when the page gives them, so a late-evening story keeps its UTC day.
@@ -53,7 +54,7 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
         title=fields["title"] or page.title_hint,
         authors=fields["authors"],
         published_at=fields["published_at"] or page.published_hint,
-        language=detect_language(text),
+        language=detect_language(text, settings.candidate_languages, settings.min_language_confidence),
         site=fields["site"],
         text=text,
         content_hash=text_hash,
@@ -180,15 +181,6 @@ def parse_date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, from its first few thousand characters."""
-    sample = text[:3000]
-    if len(sample.strip()) < 20:
-        return None
-    code, _score = py3langid.classify(sample)
-    return str(code)
 
 
 def _clean(value: str | None) -> str | None:

