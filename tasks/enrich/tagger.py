@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from broadsheet.config.errors import ConfigError
-from broadsheet.models import shipped_model
 from broadsheet.config.records import EntityType
+from broadsheet.models import shipped_model
 
 ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|St|Mt|Ft|Ltd|Inc|Co|Corp|Bros|Jr|Sr|Gen|Gov|Sen|Rep|Col|Lt|Capt|Prof|Rev|No|vs)\."
 # Words as CoNLL-2003 cuts them: initialisms and common abbreviations keep their dots, a possessive 's is

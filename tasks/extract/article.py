@@ -19,8 +19,8 @@ from broadsheet.config.errors import ExtractError
 from broadsheet.config.records import Article, Page, Rejection
 from broadsheet.config.settings import ExtractSettings
 from broadsheet.tasks.extract.identity import article_id, content_hash, declared_canonical, normalize_text
-from broadsheet.tasks.fetch import decode_html, is_html
 from broadsheet.tasks.extract.language import detect_language
+from broadsheet.tasks.fetch import decode_html, is_html
 
 EXTRACTOR = f"trafilatura@{version('trafilatura')}"
 # With the time and offset when the page gives them, so a late-evening story keeps its UTC day.

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from broadsheet.config.settings import Settings
-from broadsheet.tasks.entities import tag_entities
-from broadsheet.tasks.extract.language import detect_language, words_of
 from broadsheet.config.records import Article
+from broadsheet.config.settings import Settings
+from broadsheet.tasks.enrich.entities import tag_entities
+from broadsheet.tasks.extract.language import detect_language, words_of
 
 STANDINGS = """Standings after Saturday's games (played, won, drawn, lost, goals, points):
 Riverside Rovers 12 9 2 1 28 11 29
