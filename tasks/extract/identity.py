@@ -27,9 +27,12 @@ _AMP_PATH = re.compile(r"(^/amp(?=/))|(/amp/?$)|(\.amp(?=(\.html?)?$))", re.IGNO
 _WHITESPACE = re.compile(r"\s+")
 
 
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
 def canonical_url(url: str) -> str:
     """``url`` without what never changes the document it names."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url.strip(_C0_AND_SPACE))  # as URL parsers do; str.strip() would also eat U+0085 in a path
     if parts.scheme not in ("http", "https"):
         return url
     host = (parts.hostname or "").lower().rstrip(".")
