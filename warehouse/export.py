@@ -23,6 +23,8 @@ PARTITIONED = {
     "mentions": "select mentions.*, v.article_date from mentions join article_versions v using (article_id)",
     "article_entities": "select t.*, v.article_date from article_entities t join article_versions v using (article_id)",
     "article_topics": "select t.*, v.article_date from article_topics t join article_versions v using (article_id)",
+    "article_subtopics": "select t.*, v.article_date from article_subtopics t "
+                         "join article_versions v using (article_id)",
     "keyphrases": "select t.*, v.article_date from keyphrases t join article_versions v using (article_id)",
     "embeddings": "select t.*, v.article_date from embeddings t join article_versions v using (article_id)",
 }
