@@ -38,6 +38,7 @@ HUFFPOST = {
     "WEIRD NEWS": HUMAN, "BLACK VOICES": SOCIETY, "QUEER VOICES": SOCIETY, "LATINO VOICES": SOCIETY,
     "WOMEN": SOCIETY, "PARENTING": SOCIETY, "PARENTS": SOCIETY, "IMPACT": SOCIETY, "DIVORCE": SOCIETY,
 }
+MIXED = ("U.S. NEWS", "WORLD NEWS")
 MASAKHANEWS = {"business": ECONOMY, "politics": POLITICS, "sports": SPORT, "health": HEALTH,
                "entertainment": ARTS, "technology": SCIENCE}
 # Inshorts app sections; "hatke" (offbeat) is human interest; national and world mix every topic.
@@ -62,6 +63,18 @@ def huffpost(root: Path) -> list[Example]:
             if item["category"] in HUFFPOST:
                 examples.append(Example(item["headline"], item["short_description"],
                                         (HUFFPOST[item["category"]],), f"huffpost:{item['category']}"))
+    return examples
+
+
+def huffpost_mixed(root: Path) -> list[Example]:
+    """The U.S. NEWS and WORLD NEWS items, unlabelled: every topic is in them (weak labels come later)."""
+    examples = []
+    with (root / "topics/huffpost-news-category-v3-first10k.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            item = json.loads(line)
+            if item["category"] in MIXED:
+                examples.append(Example(item["headline"], item["short_description"], (),
+                                        f"huffpost-mixed:{item['category']}"))
     return examples
 
 

@@ -8,8 +8,10 @@ product's settings (``topics.runtime``, ``topics.max_chars``; see ``vectors.py``
 repository. The head is one logistic regression per IPTC top-level topic (one-vs-rest) over the lead vector
 and its similarities to the default taxonomy's prototypes (the descriptions and examples of topics.toml,
 embedded here and shipped with the weights), class-balanced, each example weighted by its set
-(``SOURCE_WEIGHTS``). Each topic's score is calibrated by a sigmoid fitted on out-of-fold scores (5 folds)
-with positives weighted to one in 17, so a probability reads "as if every topic were equally common";
+(``SOURCE_WEIGHTS``). HuffPost's U.S. and world news, which no one topic fits, are labelled by those
+prototypes where they are clearly one topic (weak labels: most are disaster, health, conflict, crime).
+Each topic's score is calibrated by a sigmoid fitted on out-of-fold scores (5 folds) with positives
+weighted to one in 17, so a probability reads "as if every topic were equally common";
 the same out-of-fold predictions give the HuffPost cross-validation. One more sigmoid maps a prototype
 similarity to a probability, for topics the head was not trained on. IPTC subtopics (levels 2-6, in force)
 are shipped as the vectors of their names and definitions. BBC News is scored, never trained on.
@@ -21,6 +23,8 @@ import argparse
 import hashlib
 import json
 import sys
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +49,10 @@ FOLDS = 5
 PRIOR = 1 / len(data.TOP_LEVEL)  # share of positives the calibration assumes
 # Full BBC-style articles (MasakhaNEWS) are closest to what the pipeline reads; headlines least.
 SOURCE_WEIGHTS = {"masakhanews": 8.0, "huffpost": 0.5, "inshorts": 0.3, "reuters": 1.0, "iptc": 1.0,
-                  "taxonomy": 1.0}
+                  "taxonomy": 1.0, "huffpost-weak": 1.0}
+# HuffPost's U.S. and world news get the prototypes' topic as a weak label when it is clear: a similarity of
+# at least WEAK_SIMILARITY, WEAK_MARGIN above the next topic's (real news on disaster, conflict, crime, weather).
+WEAK_SIMILARITY, WEAK_MARGIN = 0.3, 0.05
 VERSION_PREFIX = "1"
 
 
@@ -76,6 +83,14 @@ def shipped_prototypes(settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     texts = embed(flat, settings)
     centroids = np.vstack([texts[owner == k].mean(axis=0) for k in range(len(data.TOP_LEVEL))])
     return centroids / np.linalg.norm(centroids, axis=1, keepdims=True), texts, owner
+
+
+def weak_labels(examples: list[data.Example], similarity: np.ndarray) -> list[data.Example]:
+    """The examples whose best prototype topic is clear, labelled with it."""
+    ranked = np.sort(similarity, axis=1)
+    clear = (ranked[:, -1] >= WEAK_SIMILARITY) & (ranked[:, -1] - ranked[:, -2] >= WEAK_MARGIN)
+    return [replace(examples[i], topics=(data.TOP_LEVEL[int(similarity[i].argmax())],))
+            for i in np.flatnonzero(clear)]
 
 
 def fit_topic(x: np.ndarray, positive: np.ndarray, source_weight: np.ndarray) -> LogisticRegression:
@@ -114,13 +129,16 @@ def main(argv: list[str] | None = None) -> None:
     np.random.seed(args.seed)
     settings = load_settings().topics
     sets = training_sets(args.train)
+    centroids, texts, owner = shipped_prototypes(settings)
+    mixed = data.huffpost_mixed(args.train)
+    mixed_vectors = cached_vectors(mixed, settings, args.cache, "huffpost-mixed")
+    sets["huffpost-weak"] = weak_labels(mixed, prototype_similarities(mixed_vectors, centroids, texts, owner))
     examples = [e for name in sets for e in sets[name]]
     vectors = np.vstack([cached_vectors(sets[name], settings, args.cache, name) for name in sets])
     source = np.array([name for name in sets for _ in sets[name]])
     kind = np.array([e.source for e in examples])
     labels = np.array([[code in e.topics for code in data.TOP_LEVEL] for e in examples])
     weight = np.array([SOURCE_WEIGHTS[s] for s in source])
-    centroids, texts, owner = shipped_prototypes(settings)
     similarity = prototype_similarities(vectors, centroids, texts, owner)
     x = np.hstack([vectors, similarity])
     strata = np.array([f"{s}:{np.argmax(row)}" for s, row in zip(source, labels, strict=True)])
@@ -150,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
                                        "model": settings.model, "C": C, "folds": FOLDS, "seed": args.seed,
                                        "source_weights": SOURCE_WEIGHTS})
     head_p = sigmoid((x @ coef.T + bias) * calibration[:, 0] + calibration[:, 1])
-    metrics = {"version": version, "examples": {k: len(v) for k, v in sets.items()},
+    weak = Counter(e.topics[0] for e in sets["huffpost-weak"])
+    metrics = {"version": version, "examples": {k: len(v) for k, v in sets.items()}, "weak_labels": weak,
                "huffpost_cv": huffpost_cv(out_of_fold_p, labels, kind),
                "calibration_out_of_fold": calibration_table(out_of_fold_p.ravel(), labels.ravel()),
                "calibration_train": calibration_table(head_p.ravel(), labels.ravel()),
