@@ -20,9 +20,10 @@ are shipped as the vectors of their names and definitions. BBC News is scored, n
 from __future__ import annotations
 
 import argparse
-import hashlib
+import io
 import json
 import sys
+import zipfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +39,7 @@ from vectors import cached_vectors
 
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, load_settings
 from broadsheet.config.taxonomy import load_taxonomy
-from broadsheet.models import write_manifest
+from broadsheet.models import file_sha256, write_manifest
 from broadsheet.tasks.embeddings import embed
 from broadsheet.tasks.topic_head import prototype_similarities, sigmoid
 
@@ -124,6 +125,16 @@ def fit_sigmoid(score: np.ndarray, positive: np.ndarray, weight: np.ndarray) -> 
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """``np.savez_compressed`` with fixed timestamps, so the same weights give the same bytes (and version)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue(),
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     np.random.seed(args.seed)
@@ -152,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     names = {str(t["code"]): str(t["name"]) for t in data.iptc_vocabulary(args.train)}
     weights_path = args.out / "head.npz"
-    np.savez_compressed(
+    save_npz(
         weights_path, codes=np.array(data.TOP_LEVEL), centroids=centroids.astype(np.float32),
         texts=texts.astype(np.float32), owner=owner.astype(np.int16), weights=coef.astype(np.float32),
         bias=bias.astype(np.float32), calibration=calibration.astype(np.float32),
@@ -163,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         sub_tops=np.array([str(t["top"]) for t in subtopics]),
         sub_level2_codes=np.array([str(t["level2"]) for t in subtopics]),
         sub_level2_labels=np.array([names[str(t["level2"])] for t in subtopics]))
-    version = f"{VERSION_PREFIX}-{hashlib.sha256(weights_path.read_bytes()).hexdigest()[:10]}"
+    version = f"{VERSION_PREFIX}-{file_sha256(weights_path)[:10]}"
     write_manifest(args.out, version, {"runtime": settings.runtime, "max_chars": settings.max_chars,
                                        "model": settings.model, "C": C, "folds": FOLDS, "seed": args.seed,
                                        "source_weights": SOURCE_WEIGHTS})
