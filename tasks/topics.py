@@ -114,8 +114,9 @@ def best_subtopics(similarities: np.ndarray, ranked: tuple[TopicScore, ...], tax
     subtopics, codes = load_head().subtopics, {t.id: t.iptc_code for t in taxonomy.topics}
     found: list[SubtopicScore] = []
     for topic in ranked:
-        under = np.flatnonzero(subtopics.tops == codes[topic.topic_id]) if codes[topic.topic_id] else []
-        best = sorted(under, key=lambda i: -similarities[i])[:settings.subtopics]
+        code = codes[topic.topic_id]
+        under = np.flatnonzero(subtopics.tops == code) if code else np.zeros(0, dtype=np.int64)
+        best = under[np.argsort(-similarities[under], kind="stable")][:settings.subtopics]
         kept = [int(i) for i in best if similarities[i] >= settings.subtopic_min_score]
         found += [SubtopicScore(topic.topic_id, subtopics.codes[i], subtopics.labels[i], subtopics.levels[i],
                                 subtopics.level2_codes[i], subtopics.level2_labels[i],
