@@ -175,6 +175,20 @@ class TopicScore:
 
 
 @dataclass(frozen=True)
+class SubtopicScore:
+    """One IPTC subtopic of an article under one of its topics (``rank`` 1 is the best under that topic)."""
+
+    topic_id: str
+    iptc_code: str
+    label: str
+    level: int
+    level2_code: str
+    level2_label: str
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
 class Enrichment:
     """What the enrichers found in one article."""
 
@@ -189,6 +203,7 @@ class Enrichment:
     keyphrases: tuple[Keyphrase, ...] = ()
     embedding: tuple[float, ...] = ()  # the vector the topic stage embedded the lead into (for semantic search)
     embedding_model: str = ""
+    subtopics: tuple[SubtopicScore, ...] = ()
 
 
 @dataclass

@@ -167,8 +167,17 @@ class TopicSettings(_Section):
         2_000, ge=100, le=100_000, description="Leading characters of title and text that are embedded."
     )
     min_score: float = Field(
-        0.2, ge=-1.0, le=1.0,
-        description="Topics after the first are stored only with at least this score (multi-label threshold).",
+        0.5, ge=0.0, le=1.0,
+        description="Topics after the first are stored only with at least this probability (multi-label "
+        "threshold; a score is the calibrated probability that the topic applies).",
+    )
+    subtopics: int = Field(
+        2, ge=0, le=20, description="IPTC subtopics stored under each stored IPTC topic, best first (0: none)."
+    )
+    subtopic_min_score: float = Field(
+        0.3, ge=-1.0, le=1.0,
+        description="Subtopics are stored only with at least this similarity (cosine of the article's lead to "
+        "the subtopic's name and definition).",
     )
     keyphrases: int = Field(10, ge=0, le=100, description="Keyphrases stored per article (0: none).")
     threads: int = Field(

@@ -19,7 +19,8 @@ from broadsheet.warehouse.sql import query
 
 # The exported tables, each read by ``queries/export_<name>.sql``: those partitioned by article_date,
 # and those written whole.
-PARTITIONED = ("articles", "mentions", "article_entities", "article_topics", "keyphrases", "embeddings")
+PARTITIONED = ("articles", "mentions", "article_entities", "article_topics", "article_subtopics", "keyphrases",
+               "embeddings")
 WHOLE = ("entities", "topics", "sources", "duplicate_clusters", "runs")
 
 

@@ -43,6 +43,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("enricher", "varchar")),
     "article_topics": (("article_id", "varchar"), ("topic_id", "varchar"), ("score", "double"),
                        ("rank", "integer"), ("taxonomy_version", "varchar"), ("enricher", "varchar")),
+    "article_subtopics": (("article_id", "varchar"), ("topic_id", "varchar"), ("iptc_code", "varchar"),
+                          ("label", "varchar"), ("level", "integer"), ("level2_code", "varchar"),
+                          ("level2_label", "varchar"), ("score", "double"), ("rank", "integer"),
+                          ("enricher", "varchar")),
     "article_entities": (("article_id", "varchar"), ("entity_id", "varchar"), ("mentions", "integer"),
                          ("in_title", "boolean"), ("in_lead", "boolean"), ("first_char", "integer"),
                          ("salience", "double"), ("enricher", "varchar")),
@@ -67,13 +71,14 @@ KEYS: dict[str, tuple[str, ...]] = {
     "entity_aliases": ("entity_id", "alias"),
     "mentions": ("article_id", "in_title", "start_char", "end_char", "enricher"),
     "article_topics": ("article_id", "topic_id", "enricher"),
+    "article_subtopics": ("article_id", "topic_id", "iptc_code", "enricher"),
     "article_entities": ("article_id", "entity_id", "enricher"),
     "keyphrases": ("article_id", "phrase", "enricher"), "article_enrichments": ("article_id",),
     "embeddings": ("article_id", "model"),
 }
 # Rows an enrichment produces: a re-enriched article's rows here are replaced, not added to.
-ENRICHMENT_TABLES = ("mentions", "article_topics", "article_entities", "keyphrases", "article_enrichments",
-                     "embeddings")
+ENRICHMENT_TABLES = ("mentions", "article_topics", "article_subtopics", "article_entities", "keyphrases",
+                     "article_enrichments", "embeddings")
 MANIFEST = "manifest.json"
 
 
@@ -103,6 +108,8 @@ def _rows(batch: Batch, run_id: str) -> dict[str, Iterator[tuple]]:
                       en.entity_enricher) for en in batch.enrichments for m in en.mentions),
         "article_topics": ((en.article_id, t.topic_id, t.score, t.rank, en.taxonomy_version, en.topic_enricher)
                            for en in batch.enrichments for t in en.topics),
+        "article_subtopics": ((en.article_id, t.topic_id, t.iptc_code, t.label, t.level, t.level2_code, t.level2_label,
+                               t.score, t.rank, en.topic_enricher) for en in batch.enrichments for t in en.subtopics),
         "article_entities": ((en.article_id, s.entity_id, s.mentions, s.in_title, s.in_lead, s.first_char, s.score,
                               en.entity_enricher) for en in batch.enrichments for s in en.salience),
         "keyphrases": ((en.article_id, k.phrase, k.score, k.rank, en.entity_enricher)

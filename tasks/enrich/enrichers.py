@@ -15,6 +15,7 @@ from broadsheet.config.records import Article, Enrichment
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.enrich import entities, topics
 from broadsheet.tasks.enrich.embeddings import embedding_model
+from broadsheet.tasks.enrich.topic_head import load_head
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ def current_enrichers(settings: Settings) -> Enrichers:
 def load_models(settings: Settings) -> None:
     """Load (and cache in this process) the models ``settings`` enrich with."""
     entities.load_models(settings.entities, keyphrases=settings.topics.keyphrases > 0)
-    topics.prototypes(settings.topics, topics.taxonomy_for(settings.topics))
+    taxonomy = topics.taxonomy_for(settings.topics)
+    head = load_head()
+    topics.prototypes(settings.topics, topics.zero_shot_taxonomy(taxonomy, head))
 
 
 def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichment]:
@@ -45,12 +48,13 @@ def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichm
         return []
     taxonomy = topics.taxonomy_for(settings.topics)
     analysed = entities.analyse_articles(articles, settings.entities, settings.topics.keyphrases)
-    vectors, scored = topics.embed_and_score(articles, settings.topics, taxonomy)
+    vectors, results = topics.embed_and_score(articles, settings.topics, taxonomy)
     enrichers = current_enrichers(settings)
     model = embedding_model(settings.topics.model).name
     return [
-        Enrichment(article.article_id, found, mentions, ranked, enrichers.entity, enrichers.topic,
-                   taxonomy.version, salience, phrases, tuple(round(float(x), 6) for x in vector), model)
-        for article, ((found, mentions, salience), phrases), ranked, vector
-        in zip(articles, analysed, scored, vectors, strict=True)
+        Enrichment(article.article_id, found, mentions, scored.topics, enrichers.entity, enrichers.topic,
+                   taxonomy.version, salience, phrases, tuple(round(float(x), 6) for x in vector), model,
+                   scored.subtopics)
+        for article, ((found, mentions, salience), phrases), scored, vector
+        in zip(articles, analysed, results, vectors, strict=True)
     ]

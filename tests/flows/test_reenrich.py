@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.flows.ingest import ingest_flow
 from broadsheet.flows.reenrich import reenrich_flow
+from broadsheet.tasks.enrich import topics
+from broadsheet.tasks.enrich.topic_head import load_head
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -58,7 +61,27 @@ def test_reenrich_redoes_only_stale_articles_without_duplicates(loaded: Settings
     assert rows(changed, "select count(distinct taxonomy_version) from article_enrichments") == [(1,)]
     assert rows(changed, "select count(*) from mentions") == before
     assert rows(changed, "select count(*) from articles") == [(2,)]
+    assert rows(changed, "select count(distinct enricher) from article_subtopics") == [(1,)]
     assert reenrich_flow(changed).stale == 0
+
+
+def test_subtopics_are_stored_and_counted_per_day(loaded: Settings) -> None:
+    vote = rows(loaded, "select s.topic_id, s.level2_label, s.rank from article_subtopics s join articles a "
+                        "using (article_id) where a.title like 'Portugal votes%' order by s.rank")
+    assert vote[0] == ("politics", "election", 1)
+    [(lowest,)] = rows(loaded, "select min(score) from article_subtopics")
+    assert lowest >= loaded.topics.subtopic_min_score
+    under_stored_topics = rows(loaded, "select count(*) from article_subtopics s join article_topics t "
+                                       "using (article_id, topic_id, enricher)")
+    assert under_stored_topics == rows(loaded, "select count(*) from article_subtopics")
+    election = rows(loaded, "select distinct articles, stories from subtopic_trends where level2_label = 'election'")
+    assert election == [(1, 1)]  # the Portuguese vote, under each of its election subtopics
+
+
+def test_a_new_topic_head_makes_every_article_stale(loaded: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert reenrich_flow(loaded, dry_run=True).stale == 0
+    monkeypatch.setattr(topics, "load_head", lambda: replace(load_head(), version="retrained"))
+    assert reenrich_flow(loaded, dry_run=True).stale == 2
 
 
 def test_an_alias_correction_undoes_a_merge_on_reenrich(loaded: Settings, tmp_path: Path) -> None:

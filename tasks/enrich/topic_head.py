@@ -1,0 +1,96 @@
+"""The trained topic head: calibrated probabilities of the IPTC topics, and subtopics, from an article's vector.
+
+The head is shipped in ``models/topic-head`` (built by ``training/topics/train.py``, see its model card).
+It reads the unit vector the topic stage already computes, so it costs one small matrix product per
+batch. For each trained IPTC topic it holds a one-vs-rest logistic regression over the vector and a
+calibration (a sigmoid of the regression's score): the result is the probability that the topic
+applies, each topic on its own (multi-label), as if every topic were equally common. A topic it was
+not trained on (one a user adds to the taxonomy) is scored zero-shot: its description-and-examples
+similarity goes through one calibration fitted on the trained topics' similarities, so both kinds of
+score read as probabilities. Subtopics are the IPTC Media Topics below a top-level topic, each a unit
+vector of its name and definition; an article's subtopics are the nearest of those under its topics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from broadsheet.models import shipped_model
+
+MODEL_NAME = "topic-head"
+WEIGHTS_FILE = "head.npz"
+
+
+@dataclass(frozen=True)
+class Subtopics:
+    """The IPTC subtopics (levels 2-6) in force: unit vectors and what each one is."""
+
+    vectors: np.ndarray          # (subtopics, dim)
+    codes: tuple[str, ...]
+    labels: tuple[str, ...]
+    levels: tuple[int, ...]
+    tops: np.ndarray             # (subtopics,) the top-level IPTC code of each
+    level2_codes: tuple[str, ...]
+    level2_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TopicHead:
+    version: str
+    codes: tuple[str, ...]       # the IPTC top-level codes it was trained on, in column order
+    centroids: np.ndarray        # (topics, dim) the default taxonomy's description centroids, as trained
+    texts: np.ndarray            # (texts, dim) and each of its texts' vectors
+    owner: np.ndarray            # (texts,) topic index of each text
+    weights: np.ndarray          # (topics, dim + topics): over the vector and its prototype similarities
+    bias: np.ndarray             # (topics,)
+    calibration: np.ndarray      # (topics, 2): slope and intercept of each topic's sigmoid
+    zero_shot: np.ndarray        # (2,): slope and intercept for a prototype similarity
+    subtopics: Subtopics
+
+    def features(self, vectors: np.ndarray) -> np.ndarray:
+        """The vectors, each followed by its similarity to the topics' prototypes (the former zero-shot scores)."""
+        return np.hstack([vectors, prototype_similarities(vectors, self.centroids, self.texts, self.owner)])
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """(articles, topics) calibrated probabilities, in ``codes`` order."""
+        raw = self.features(vectors) @ self.weights.T + self.bias
+        return sigmoid(raw * self.calibration[:, 0] + self.calibration[:, 1])
+
+    def zero_shot_probabilities(self, similarities: np.ndarray) -> np.ndarray:
+        """Probabilities of prototype similarities (any shape), by the calibration fitted on trained topics."""
+        return sigmoid(similarities * self.zero_shot[0] + self.zero_shot[1])
+
+
+def prototype_similarities(vectors: np.ndarray, centroids: np.ndarray, texts: np.ndarray,
+                           owner: np.ndarray) -> np.ndarray:
+    """(articles, topics): mean of each topic's centroid similarity and its best single-text similarity."""
+    centroid = vectors @ centroids.T
+    per_text = vectors @ texts.T
+    best = np.full_like(centroid, -1.0)
+    for topic in range(centroid.shape[1]):
+        best[:, topic] = per_text[:, owner == topic].max(axis=1)
+    return (centroid + best) / 2
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+@lru_cache(maxsize=1)
+def load_head() -> TopicHead:
+    """The shipped head, once per process (its files checked against the manifest)."""
+    model = shipped_model(MODEL_NAME)
+    with np.load(model.path(WEIGHTS_FILE), allow_pickle=False) as data:
+        subtopics = Subtopics(
+            data["sub_vectors"].astype(np.float32), tuple(data["sub_codes"].tolist()),
+            tuple(data["sub_labels"].tolist()), tuple(int(n) for n in data["sub_levels"]),
+            data["sub_tops"].astype(str), tuple(data["sub_level2_codes"].tolist()),
+            tuple(data["sub_level2_labels"].tolist()))
+        return TopicHead(model.version, tuple(data["codes"].tolist()), data["centroids"].astype(np.float32),
+                         data["texts"].astype(np.float32), data["owner"].astype(np.int64),
+                         data["weights"].astype(np.float32),
+                         data["bias"].astype(np.float32), data["calibration"].astype(np.float32),
+                         data["zero_shot"].astype(np.float32), subtopics)
