@@ -21,7 +21,7 @@ import numpy as np
 
 from broadsheet.config.errors import ConfigError
 from broadsheet.config.records import EntityType
-from broadsheet.models import shipped_model
+from broadsheet.models import load_tokenizer, onnx_session, shipped_model
 
 ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|St|Mt|Ft|Ltd|Inc|Co|Corp|Bros|Jr|Sr|Gen|Gov|Sen|Rep|Col|Lt|Capt|Prof|Rev|No|vs)\."
 # Words as CoNLL-2003 cuts them: initialisms and common abbreviations keep their dots, a possessive 's is
@@ -275,27 +275,9 @@ def tagger_version(name: str = MODEL_NAME) -> str:
 
 def load_session_tagger(model: Path, tokenizer_file: Path, settings: dict[str, Any], threads: int) -> Tagger:
     """A tagger over any exported model file and tokenizer (the build script scores fp32 and int8 with it)."""
-    from tokenizers import Tokenizer
-
     try:
-        import onnxruntime as ort
-
-        tokenizer = Tokenizer.from_file(str(tokenizer_file))
         labels, max_length, overlap = tuple(settings["labels"]), int(settings["max_length"]), int(settings["overlap"])
-    except (ImportError, KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot load the entity tagger {model} ({exc}); reinstall broadsheet") from exc
-    except Exception as exc:  # tokenizers raises a bare Exception for an unreadable file
-        raise ConfigError(f"cannot read {tokenizer_file} ({exc}); reinstall broadsheet") from exc
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return Tagger(_session(ort, model, threads), tokenizer, labels, max_length, overlap)
-
-
-def _session(ort: Any, path: Path, threads: int) -> Any:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # As for the embedding model: windows vary in length, so an arena or pre-planned buffers only grow.
-    options.enable_cpu_mem_arena = False
-    options.enable_mem_pattern = False
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"the entity tagger {model} has no usable labels, max_length and overlap in its manifest "
+                          f"({exc}); reinstall broadsheet") from exc
+    return Tagger(onnx_session(model, threads), load_tokenizer(tokenizer_file), labels, max_length, overlap)
