@@ -57,6 +57,9 @@ def shipped_model(name: str, root: Path = MODELS_DIR) -> ShippedModel:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read {folder / 'manifest.json'} ({exc})") from exc
     for filename, expected in files.items():
+        if Path(filename).name != filename:
+            raise ConfigError(f"{folder / 'manifest.json'} names {filename!r}: a model's files are plain names in its "
+                              "own folder")
         actual = file_sha256(folder / filename)
         if actual != expected:
             raise ConfigError(f"{folder / filename} is damaged or was changed (sha256 {actual[:12]}…, manifest "

@@ -82,3 +82,15 @@ def test_embedding_never_imports_torch() -> None:
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(("manifest", "message"), [
+    ("not json", r"cannot read .*manifest\.json"),
+    ('{"version": "1"}', r"cannot read .*manifest\.json .*files"),
+    ('{"version": "1", "files": {"../model.onnx": "0"}}', r"names '\.\./model\.onnx': a model's files are plain names"),
+])
+def test_a_bad_manifest_is_a_config_error(tmp_path: Path, manifest: str, message: str) -> None:
+    copy = shutil.copytree(MODELS_DIR / "minilm-l6-int8", tmp_path / "odd")
+    (copy / "manifest.json").write_text(manifest, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        embedding_model(str(copy))
