@@ -36,6 +36,21 @@ from broadsheet.warehouse.minhash import (
         ("https://news.example/politics/vote.amp.html?amp=1", "https://news.example/politics/vote.html"),
         ("https://news.example/amplifier-review", "https://news.example/amplifier-review"),
         ("https://news.example/a?page=2&id=7", "https://news.example/a?id=7&page=2"),
+        # RFC 3986 normalisation (w3lib): dot segments, percent-encoding, IDN hosts as punycode
+        ("https://news.example/a/b/../c/./d.html", "https://news.example/a/c/d.html"),
+        ("https://news.example/%7euser/caf%c3%a9", "https://news.example/~user/caf%C3%A9"),
+        ("https://news.example/café", "https://news.example/caf%C3%A9"),
+        ("https://Nyheder.BØRSEN.dk/a", "https://nyheder.xn--brsen-vua.dk/a"),
+        ("https://www.børsen.dk/a", "https://xn--brsen-vua.dk/a"),
+        # session parameters, in the query or as a path parameter
+        ("https://news.example/a?PHPSESSID=9f3c&id=7&sid=1&jsessionid=2", "https://news.example/a?id=7"),
+        ("https://news.example/a;jsessionid=0A1B2C?id=7", "https://news.example/a?id=7"),
+        # a host prefix is stripped only when what is left is not a public suffix
+        ("http://www.co.uk/a", "http://www.co.uk/a"),
+        ("http://www.bbc.co.uk/a", "http://bbc.co.uk/a"),
+        ("https://m.blogspot.com/", "https://m.blogspot.com/"),
+        ("https://www.coast.github.io/a", "https://coast.github.io/a"),
+        ("http://[::1]:8080/a", "http://[::1]:8080/a"),
     ],
 )
 def test_canonical_url_variants(url: str, expected: str) -> None:
