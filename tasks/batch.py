@@ -27,6 +27,7 @@ from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source
 from broadsheet.tasks.enrich import current_enrichers
+from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
@@ -34,6 +35,7 @@ from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
 from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.stored_pages import StoredPage, read_stored_pages, stale_extraction_ids
 
 # One per process: the spacing of requests per host and each site's robots.txt carry over from batch
 # to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.
@@ -155,6 +157,26 @@ def read_articles_task(article_ids: list[str], settings: Settings) -> list[Artic
         return read_articles(conn, article_ids)
 
 
+@task(name="find-stale-extractions", cache_policy=NO_CACHE)
+def stale_extractions_task(settings: Settings, max_articles: int | None = None) -> list[str]:
+    """Ids of stored articles made by another extractor (release, settings, URL rules) than the current one."""
+    with connected(settings.warehouse) as conn:
+        return stale_extraction_ids(conn, extractor_version(settings.extract), max_articles)
+
+
+@task(name="read-pages", cache_policy=NO_CACHE)
+def read_pages_task(article_ids: list[str], settings: Settings) -> list[StoredPage]:
+    """Stored articles with the pages they came from, read from the page archive (no fetch)."""
+    with connected(settings.warehouse) as conn:
+        return read_stored_pages(conn, article_ids)
+
+
+@task(name="reextract", cache_policy=NO_CACHE)
+def reextract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    """Extract stored pages again over the worker processes (known articles are not dropped: they are replaced)."""
+    return workers.extract_pages(pages, settings)
+
+
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
@@ -188,4 +210,5 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
 
 
 __all__ = ["discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
-           "load_pending", "load_task", "read_articles_task", "run", "stale_articles_task"]
+           "load_pending", "load_task", "read_articles_task", "read_pages_task", "reextract_task", "run",
+           "stale_articles_task", "stale_extractions_task"]
