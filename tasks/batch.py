@@ -25,13 +25,13 @@ from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
-from broadsheet.tasks.discover import DiscoverContext, discover_source
+from broadsheet.tasks.discover import DiscoverContext, discover_source, select_candidates
 from broadsheet.tasks.enrich import current_enrichers
 from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
-from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
+from broadsheet.warehouse.fetch_history import read_validators, stored_page_urls, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
 from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
@@ -80,12 +80,19 @@ WAREHOUSE_TURN = threading.RLock()
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
     found = Discovery()
-    context = DiscoverContext(settings.http, settings.discover, fetch_state(),
-                              validator_lookup(settings.warehouse))
+    windowed = settings.discover.since is not None or settings.discover.limit is not None
+    context = DiscoverContext(settings.http, settings.discover, fetch_state())
+    if not windowed:  # a windowed run reads its sources even unchanged: the rest of a big sitemap waits in them
+        context.validators = validator_lookup(settings.warehouse)
     for source in sources:
         found.extend(discover_source(source, settings.http, context=context))
     get_run_logger().info("discovered %d candidates and %d pages from %d sources",
                           len(found.candidates), len(found.pages), len(sources))
+    if windowed:
+        window = select_candidates(found.candidates, settings.discover,
+                                   lambda urls: stored_page_urls(settings.warehouse, urls))
+        found.candidates = window.candidates
+        get_run_logger().info(window.describe())
     return found
 
 

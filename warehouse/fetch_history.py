@@ -46,3 +46,14 @@ def read_validators(target: Target, urls: list[str]) -> dict[str, Validators]:
 def validator_lookup(target: Target) -> Callable[[list[str]], Mapping[str, Validators]]:
     """A lookup of validators by URL in the warehouse ``target``."""
     return lambda urls: read_validators(target, urls)
+
+
+def stored_page_urls(target: Target, urls: list[str]) -> set[str]:
+    """Those of ``urls`` the warehouse holds a page of (fetched or read by any run); empty without a warehouse."""
+    if not urls or not warehouse_exists(target):
+        return set()
+    conn = connect_reader(target)
+    try:
+        return {row[0] for row in conn.execute(query("stored_page_urls"), [urls]).fetchall()}
+    finally:
+        conn.close()
