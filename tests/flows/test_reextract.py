@@ -3,6 +3,7 @@ only for stale articles, and old article keys stay joinable to the new ones."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -10,6 +11,7 @@ from helpers import DAY, FLOOD, WIRE, article_html, enrichment, load, rows
 
 from broadsheet.config.records import Article, Batch, Page
 from broadsheet.config.settings import Settings
+from broadsheet.flows.cli import main
 from broadsheet.flows.reextract import reextract_flow
 from broadsheet.tasks.extract import extract_article, extractor_version
 from broadsheet.tasks.extract.identity import article_id, content_hash
@@ -108,3 +110,20 @@ def test_changing_an_extract_setting_makes_articles_stale(old_warehouse: dict[st
     assert reextract_flow(tables_off, dry_run=True).stale == 3
     shorter = settings.model_copy(update={"extract": settings.extract.model_copy(update={"min_text_chars": 50})})
     assert reextract_flow(shorter, dry_run=True).stale == 0
+
+
+def test_the_reextract_command_counts_and_redoes(old_warehouse: dict[str, Article], settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    def cli(*args: str) -> dict:
+        monkeypatch.setattr("sys.argv", ["broadsheet", "reextract", *args, "--json",
+                                         "--db", str(settings.warehouse.path)])
+        with pytest.raises(SystemExit) as caught:
+            main()
+        assert caught.value.code in (0, None)
+        return json.loads(capsys.readouterr().out)
+
+    assert cli("--dry-run")["stale"] == 2
+    done = cli("--limit", "1")
+    assert (done["stale"], done["extracted"]) == (1, 1)
+    assert cli("--dry-run")["stale"] == 1

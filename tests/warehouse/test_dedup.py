@@ -158,3 +158,18 @@ def test_a_story_copied_many_times_stays_one_cluster_and_its_candidate_lookup_is
         conn.close()
     assert 0 < len(candidates) < len(copies)
     assert copies[0].article_id not in {m.article_id for m in candidates}
+
+
+def test_the_public_suffix_list_is_read_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from broadsheet.tasks.extract.identity import is_public_suffix
+
+    def no_network(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the public suffix list must come from the installed package, not the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    is_public_suffix.cache_clear()
+    assert [is_public_suffix(h) for h in ("co.uk", "github.io", "bbc.co.uk", "uk", "example")] == [
+        True, True, False, True, True]
