@@ -203,9 +203,9 @@ class DiscoverSettings(_Section):
     )
     limit: int | None = Field(
         None, ge=1,
-        description="At most this many candidates per source whose URL has no stored page yet, in the "
-        "order the source lists them; the next run takes the next ones (a big sitemap in pieces). "
-        "None: all. `ingest --limit`.",
+        description="At most this many candidates per source the warehouse has not seen (no stored page, "
+        "no rejection), in the order the source lists them; the next run takes the next ones (a big "
+        "sitemap in pieces). None: all. `ingest --limit`.",
     )
 
 

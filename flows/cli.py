@@ -106,8 +106,8 @@ def ingest(
                                                                          "is given.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Documents per batch (pipeline.batch_size).")] = None,
     limit: Annotated[int | None, typer.Option(
-        help="At most N documents per source not stored yet, in source order; run again for the next N "
-             "(discover.limit).", min=1)] = None,
+        help="At most N documents per source the warehouse has not seen (no page, no rejection), in source "
+             "order; run again for the next N (discover.limit).", min=1)] = None,
     since: Annotated[datetime | None, typer.Option(
         formats=["%Y-%m-%d"], help="Only documents whose feed, sitemap or WARC date is on or after DATE; "
                                    "undated ones are kept (discover.since).")] = None,
@@ -370,6 +370,9 @@ def reextract(
                                               min=1)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count the stale articles.")] = False,
     batch_size: Annotated[int | None, typer.Option(help="Articles per batch (pipeline.batch_size).")] = None,
+    sources_file: Annotated[Path | None, typer.Option(
+        "--sources", help="Sources TOML whose [extract] overrides apply to their articles (default: "
+                          "pipeline.sources_file, else config/sources.toml).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -387,7 +390,9 @@ def reextract(
     _quiet_logging(quiet or as_json)
     from broadsheet.flows.reextract import reextract_flow
 
-    summary = reextract_flow(settings, limit, dry_run)
+    path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
+    sources = load_sources(path) if sources_file or path.exists() else []
+    summary = reextract_flow(settings, limit, dry_run, sources)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
     elif not quiet:

@@ -19,6 +19,7 @@ from prefect import flow, runtime
 
 from broadsheet.config.records import Article, Batch, Rejection, Rekey
 from broadsheet.config.settings import Settings
+from broadsheet.config.sources import SourceConfig
 from broadsheet.flows.reenrich import reenrich_articles
 from broadsheet.tasks.batch import load_task, read_pages_task, reextract_task, run, stale_extractions_task
 from broadsheet.warehouse.connection import connected
@@ -44,10 +45,15 @@ class ReextractSummary:
 
 
 @flow(name="reextract", validate_parameters=False)
-def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run: bool = False) -> ReextractSummary:
-    """Re-extract every article made by another extractor (at most ``max_articles``); ``dry_run`` only counts."""
+def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run: bool = False,
+                   sources: list[SourceConfig] | None = None) -> ReextractSummary:
+    """Re-extract every article made by another extractor (at most ``max_articles``); ``dry_run`` only counts.
+
+    The articles of ``sources`` with [extract] overrides of their own are extracted with them, as ingest does.
+    """
     run_id = runtime.flow_run.id or str(uuid.uuid4())
-    stale = run(stale_extractions_task, "find-stale-extractions", settings, max_articles)
+    sources = sources or []
+    stale = run(stale_extractions_task, "find-stale-extractions", settings, max_articles, sources)
     summary = ReextractSummary(run_id, str(settings.warehouse.path), len(stale))
     if dry_run:
         return summary
@@ -60,7 +66,7 @@ def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run:
         total = -(-len(stale) // size)
         for number, start in enumerate(range(0, len(stale), size), 1):
             label = f"batch {number}/{total} (articles {start + 1}-{min(start + size, len(stale))} of {len(stale)})"
-            changed += _reextract_batch(stale[start:start + size], settings, run_id, label, summary)
+            changed += _reextract_batch(stale[start:start + size], settings, sources, run_id, label, summary)
         summary.reenriched, _, summary.pending_batches = reenrich_articles(changed, settings, run_id)
         counts.extracted, counts.enriched, counts.rejected = summary.extracted, summary.reenriched, summary.rejected
         status = "completed"
@@ -70,11 +76,12 @@ def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run:
     return summary
 
 
-def _reextract_batch(article_ids: list[str], settings: Settings, run_id: str, label: str,
-                     summary: ReextractSummary) -> list[str]:
+def _reextract_batch(article_ids: list[str], settings: Settings, sources: list[SourceConfig], run_id: str,
+                     label: str, summary: ReextractSummary) -> list[str]:
     """Re-extract and load one batch; returns the ids of its articles that need enriching again."""
     stored = run(read_pages_task, f"read-pages {label}", article_ids, settings)
-    articles, rejections = run(reextract_task, f"reextract {label}", [s.page for s in stored if s.page], settings)
+    pages = [s.page for s in stored if s.page]
+    articles, rejections = run(reextract_task, f"reextract {label}", pages, settings, sources)
     rejections = [*rejections, *(_no_page(s) for s in stored if s.page is None)]
     rekeyed = pair_versions(stored, articles)
     loaded = run(load_task, f"load {label}", Batch(articles=articles, rejections=rejections, rekeyed=rekeyed),

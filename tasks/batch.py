@@ -23,7 +23,7 @@ from broadsheet.config.errors import WarehouseError
 from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enrichment, Page, Rejection
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
-from broadsheet.config.sources import SourceConfig
+from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source, select_candidates
 from broadsheet.tasks.enrich import current_enrichers
@@ -31,7 +31,7 @@ from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
-from broadsheet.warehouse.fetch_history import read_validators, stored_page_urls, validator_lookup
+from broadsheet.warehouse.fetch_history import read_validators, seen_urls, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
 from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
@@ -90,7 +90,7 @@ def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
                           len(found.candidates), len(found.pages), len(sources))
     if windowed:
         window = select_candidates(found.candidates, settings.discover,
-                                   lambda urls: stored_page_urls(settings.warehouse, urls))
+                                   lambda urls: seen_urls(settings.warehouse, urls))
         found.candidates = window.candidates
         get_run_logger().info(window.describe())
     return found
@@ -165,10 +165,14 @@ def read_articles_task(article_ids: list[str], settings: Settings) -> list[Artic
 
 
 @task(name="find-stale-extractions", cache_policy=NO_CACHE)
-def stale_extractions_task(settings: Settings, max_articles: int | None = None) -> list[str]:
-    """Ids of stored articles made by another extractor (release, settings, URL rules) than the current one."""
+def stale_extractions_task(settings: Settings, max_articles: int | None = None,
+                           sources: list[SourceConfig] | None = None) -> list[str]:
+    """Ids of stored articles made by another extractor (release, settings, URL rules) than the current one,
+    which for a source with [extract] overrides of its own is made with them."""
+    per_source = {source.name: extractor_version(settings_for_source(settings, source).extract)
+                  for source in sources or [] if source.extract}
     with connected(settings.warehouse) as conn:
-        return stale_extraction_ids(conn, extractor_version(settings.extract), max_articles)
+        return stale_extraction_ids(conn, extractor_version(settings.extract), max_articles, per_source)
 
 
 @task(name="read-pages", cache_policy=NO_CACHE)
@@ -179,9 +183,19 @@ def read_pages_task(article_ids: list[str], settings: Settings) -> list[StoredPa
 
 
 @task(name="reextract", cache_policy=NO_CACHE)
-def reextract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
-    """Extract stored pages again over the worker processes (known articles are not dropped: they are replaced)."""
-    return workers.extract_pages(pages, settings)
+def reextract_task(pages: list[Page], settings: Settings,
+                   sources: list[SourceConfig] | None = None) -> tuple[list[Article], list[Rejection]]:
+    """Extract stored pages again over the worker processes, each with its source's settings (known articles
+    are not dropped: they are replaced)."""
+    own = {s.name: s for s in sources or [] if s.extract}
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+    for name in dict.fromkeys(p.source for p in pages):
+        chosen = settings_for_source(settings, own[name]) if name in own else settings
+        extracted, rejected = workers.extract_pages([p for p in pages if p.source == name], chosen)
+        articles += extracted
+        rejections += rejected
+    return articles, rejections
 
 
 @task(name="load", cache_policy=NO_CACHE)

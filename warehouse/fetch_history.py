@@ -48,12 +48,12 @@ def validator_lookup(target: Target) -> Callable[[list[str]], Mapping[str, Valid
     return lambda urls: read_validators(target, urls)
 
 
-def stored_page_urls(target: Target, urls: list[str]) -> set[str]:
-    """Those of ``urls`` the warehouse holds a page of (fetched or read by any run); empty without a warehouse."""
+def seen_urls(target: Target, urls: list[str]) -> set[str]:
+    """Those of ``urls`` the warehouse has a page or a rejection of (by any run); empty without a warehouse."""
     if not urls or not warehouse_exists(target):
         return set()
     conn = connect_reader(target)
     try:
-        return {row[0] for row in conn.execute(query("stored_page_urls"), [urls]).fetchall()}
+        return {row[0] for row in conn.execute(query("seen_urls"), {"urls": urls}).fetchall()}
     finally:
         conn.close()

@@ -9,6 +9,7 @@ article's stored title and date stand in for the feed's hints, which pages do no
 from __future__ import annotations
 
 import gzip
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -26,11 +27,14 @@ class StoredPage:
     page: Page | None
 
 
-def stale_extraction_ids(conn: duckdb.DuckDBPyConnection, extractor: str,
-                         max_articles: int | None = None) -> list[str]:
-    """Ids of articles made by another extractor than ``extractor``, oldest first."""
+def stale_extraction_ids(conn: duckdb.DuckDBPyConnection, extractor: str, max_articles: int | None = None,
+                         per_source: Mapping[str, str] | None = None) -> list[str]:
+    """Ids of articles made by another extractor than ``extractor`` (or, for the sources in ``per_source``,
+    than theirs: a source's own [extract] overrides make its own extractor), oldest first."""
+    per_source = per_source or {}
     rows = conn.execute(query("stale_extractions"), {
-        "extractor": extractor, "max_articles": max_articles if max_articles is not None else 2**62}).fetchall()
+        "extractor": extractor, "sources": list(per_source), "extractors": list(per_source.values()),
+        "max_articles": max_articles if max_articles is not None else 2**62}).fetchall()
     return [row[0] for row in rows]
 
 

@@ -5,8 +5,9 @@ in bounded pieces.
 A candidate's date is the later of the dates its source gives it: a feed item's date, a sitemap's news
 publication date or ``lastmod``, a WARC record's ``WARC-Date``. A candidate without any date is kept by
 ``since`` (nothing says it is old; the run counts how many were kept undated). The limit counts only
-candidates whose URL has no stored page, in the order the source lists them, so the next run with the
-same limit takes the next ones.
+candidates the warehouse has not seen (no stored page, no rejection), in the order the source lists
+them, so the next run with the same limit takes the next ones, and failures (a 404, a robots.txt rule)
+at the head of a sitemap never stall it; a run without a limit retries them as usual.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime
 from broadsheet.config.records import Candidate
 from broadsheet.config.settings import DiscoverSettings
 
-StoredUrls = Callable[[list[str]], Collection[str]]
+SeenUrls = Callable[[list[str]], Collection[str]]
 
 
 @dataclass
@@ -28,12 +29,12 @@ class Window:
     candidates: list[Candidate] = field(default_factory=list)
     before_since: int = 0
     undated: int = 0  # kept although undated (only counted when since is set)
-    already_stored: int = 0
+    already_seen: int = 0
     over_limit: int = 0
 
     def describe(self) -> str:
         return (f"took {len(self.candidates)} candidates; left out {self.before_since} dated before "
-                f"discover.since, {self.already_stored} already stored, {self.over_limit} over discover.limit; "
+                f"discover.since, {self.already_seen} already seen, {self.over_limit} over discover.limit; "
                 f"{self.undated} undated taken")
 
 
@@ -43,16 +44,16 @@ def candidate_date(candidate: Candidate) -> datetime | None:
     return max(dates, default=None)
 
 
-def select_candidates(candidates: list[Candidate], settings: DiscoverSettings, stored: StoredUrls) -> Window:
+def select_candidates(candidates: list[Candidate], settings: DiscoverSettings, seen: SeenUrls) -> Window:
     """The candidates within ``settings.since`` and ``settings.limit`` (all of them when neither is set)."""
     window = Window()
     dated = _since(candidates, settings.since, window)
     if settings.limit is None:
         window.candidates = dated
         return window
-    known = set(stored([c.url for c in dated]))
+    known = set(seen([c.url for c in dated]))
     fresh = [c for c in dated if c.url not in known]
-    window.already_stored = len(dated) - len(fresh)
+    window.already_seen = len(dated) - len(fresh)
     window.candidates, window.over_limit = fresh[:settings.limit], max(0, len(fresh) - settings.limit)
     return window
 

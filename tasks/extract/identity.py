@@ -52,12 +52,12 @@ _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 def canonical_url(url: str) -> str:
     """``url`` without what never changes the document it names."""
     url = url.strip(_C0_AND_SPACE)  # as URL parsers do; str.strip() would also eat U+0085 in a path
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return url
     try:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return url
         parts = urlsplit(canonicalize_url(url))
         port = parts.port
-    except ValueError:  # a port out of range, a host IDNA refuses: the URL stays as it came
+    except ValueError:  # "http://[", a port out of range, a host IDNA refuses: the URL stays as it came
         return url
     host = _without_variant_prefixes((parts.hostname or "").rstrip("."))
     host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets

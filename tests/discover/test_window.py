@@ -57,14 +57,14 @@ def test_since_reads_sitemap_lastmod_news_dates_and_warc_dates(tmp_path: Path, s
     assert select_candidates(records, DiscoverSettings(since=date(2024, 5, 7)), nothing_stored).candidates == []
 
 
-def test_limit_takes_the_first_documents_not_stored_yet() -> None:
+def test_limit_takes_the_first_documents_not_seen_yet() -> None:
     from broadsheet.config.records import Candidate
 
     candidates = [Candidate(f"https://coast.example/{i}", "s") for i in range(5)]
     stored = {"https://coast.example/0", "https://coast.example/2"}
     window = select_candidates(candidates, DiscoverSettings(limit=2), lambda urls: stored & set(urls))
     assert [c.url for c in window.candidates] == ["https://coast.example/1", "https://coast.example/3"]
-    assert (window.already_stored, window.over_limit) == (2, 1)
+    assert (window.already_seen, window.over_limit) == (2, 1)
     assert select_candidates(candidates, DiscoverSettings(), nothing_stored).candidates == candidates
 
 
@@ -74,7 +74,10 @@ def test_a_big_sitemap_is_ingested_in_pieces(httpserver: HTTPServer, settings: S
 
     stories = {f"/story-{i}": f"Story {i} " + WIRE.replace("quarter point", f"quarter point ({i})") for i in range(5)}
     for path, text in stories.items():
-        httpserver.expect_request(path).respond_with_data(article_html(path, text), content_type="text/html")
+        if path == "/story-1":  # a dead link early in the sitemap must not stall the pieces
+            httpserver.expect_request(path).respond_with_data("gone", status=404)
+        else:
+            httpserver.expect_request(path).respond_with_data(article_html(path, text), content_type="text/html")
     dates = ["2026-12-02", "2026-12-01", "2025-01-01", "", "2026-12-03"]
     httpserver.expect_request("/sitemap.xml").respond_with_data(
         urlset(*(url_entry(loopback(httpserver, p), d) for p, d in zip(stories, dates, strict=True))),
@@ -85,6 +88,8 @@ def test_a_big_sitemap_is_ingested_in_pieces(httpserver: HTTPServer, settings: S
         ingest_flow(source, settings.model_copy(update={"discover": settings.discover.model_copy(update=window)}))
         return sorted(url.rsplit("/", 1)[1] for (url,) in rows(settings, "select url from articles"))
 
-    assert ingest(limit=2) == ["story-0", "story-1"]
-    assert ingest(limit=2, since=date(2026, 12, 1)) == ["story-0", "story-1", "story-3", "story-4"]  # 3: undated
-    assert ingest(limit=2) == ["story-0", "story-1", "story-2", "story-3", "story-4"]
+    assert ingest(limit=2) == ["story-0"]  # story-1 answered 404
+    assert ingest(limit=2, since=date(2026, 12, 1)) == ["story-0", "story-3", "story-4"]  # 3: undated; 2: too old
+    assert ingest(limit=2) == ["story-0", "story-2", "story-3", "story-4"]
+    fetched = [request.path for request, _ in httpserver.log]
+    assert fetched.count("/story-1") == 1 and fetched.count("/story-0") == 1

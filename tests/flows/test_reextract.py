@@ -11,6 +11,7 @@ from helpers import DAY, FLOOD, WIRE, article_html, enrichment, load, rows
 
 from broadsheet.config.records import Article, Batch, Page
 from broadsheet.config.settings import Settings
+from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows.cli import main
 from broadsheet.flows.reextract import reextract_flow
 from broadsheet.tasks.extract import extract_article, extractor_version
@@ -127,3 +128,14 @@ def test_the_reextract_command_counts_and_redoes(old_warehouse: dict[str, Articl
     done = cli("--limit", "1")
     assert (done["stale"], done["extracted"]) == (1, 1)
     assert cli("--dry-run")["stale"] == 1
+
+
+def test_a_sources_own_extract_settings_make_its_extractor(old_warehouse: dict[str, Article],
+                                                          settings: Settings) -> None:
+    coast = SourceConfig(name="coast", location="https://coast.example/feed.xml", extract={"include_tables": False})
+    assert reextract_flow(settings, dry_run=True, sources=[coast]).stale == 3  # its own settings, not the global ones
+    reextract_flow(settings, sources=[coast])
+    own = extractor_version(settings_for_source(settings, coast).extract)
+    assert rows(settings, "select distinct extractor from articles") == [(own,)]
+    assert reextract_flow(settings, dry_run=True, sources=[coast]).stale == 0
+    assert reextract_flow(settings, dry_run=True).stale == 3  # without the source's overrides all are stale

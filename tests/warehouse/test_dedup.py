@@ -51,6 +51,7 @@ from broadsheet.warehouse.minhash import (
         ("https://m.blogspot.com/", "https://m.blogspot.com/"),
         ("https://www.coast.github.io/a", "https://coast.github.io/a"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+        ("http://[", "http://["),  # a page may declare any text as its canonical link: it never raises
     ],
 )
 def test_canonical_url_variants(url: str, expected: str) -> None:
