@@ -224,6 +224,21 @@ class Discovery:
         self.unchanged += other.unchanged
 
 
+@dataclass(frozen=True)
+class Rekey:
+    """A stored article replaced by its re-extraction: its old and new id and canonical URL.
+
+    ``keep_enrichment``: the text and title did not change, so its enrichment rows move to the new id;
+    otherwise they are dropped and the article is enriched again.
+    """
+
+    old_article_id: str
+    new_article_id: str
+    old_canonical_url: str
+    new_canonical_url: str
+    keep_enrichment: bool
+
+
 @dataclass
 class Batch:
     """What one batch produced, ready to load in one transaction."""
@@ -234,3 +249,4 @@ class Batch:
     fetches: list[FetchRecord] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     reenriched: list[str] = field(default_factory=list)  # loaded articles whose enrichment rows are replaced
+    rekeyed: list[Rekey] = field(default_factory=list)  # stored articles this batch's articles replace

@@ -9,6 +9,7 @@ and finally explicit overrides from the command line. Settings travel as argumen
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,6 +194,18 @@ class DiscoverSettings(_Section):
     )
     max_sitemaps: int = Field(
         500, ge=1, le=100_000, description="Sitemaps read at most per source, indexes included."
+    )
+    since: date | None = Field(
+        None,
+        description="Only candidates dated on or after this day (UTC): a feed item's date, a sitemap's news "
+        "date or lastmod (the later), a WARC record's date. Undated candidates are kept and counted. "
+        "None: every date. `ingest --since`.",
+    )
+    limit: int | None = Field(
+        None, ge=1,
+        description="At most this many candidates per source the warehouse has not seen (no stored page, "
+        "no rejection), in the order the source lists them; the next run takes the next ones (a big "
+        "sitemap in pieces). None: all. `ingest --limit`.",
     )
 
 

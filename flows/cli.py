@@ -105,6 +105,12 @@ def ingest(
     sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources TOML to read when no SOURCE "
                                                                          "is given.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Documents per batch (pipeline.batch_size).")] = None,
+    limit: Annotated[int | None, typer.Option(
+        help="At most N documents per source the warehouse has not seen (no page, no rejection), in source "
+             "order; run again for the next N (discover.limit).", min=1)] = None,
+    since: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Only documents whose feed, sitemap or WARC date is on or after DATE; "
+                                   "undated ones are kept (discover.since).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -113,7 +119,9 @@ def ingest(
     """Discover, fetch, extract, tag and load articles from SOURCEs into the warehouse."""
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
-    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
+    window = {**({"limit": limit} if limit else {}), **({"since": since.date()} if since else {})}
+    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size},
+                         discover=window)
     chosen = _chosen_sources(sources or [], kind, sources_file or settings.pipeline.sources_file)  # type: ignore[arg-type]
     summary = _run_ingest(chosen, settings, quiet or as_json)
     if as_json:
@@ -354,6 +362,44 @@ def reenrich(
     elif not quiet:
         verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
         out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}")
+
+
+@app.command()
+def reextract(
+    limit: Annotated[int | None, typer.Option(help="Re-extract at most N stale articles (oldest first).",
+                                              min=1)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count the stale articles.")] = False,
+    batch_size: Annotated[int | None, typer.Option(help="Articles per batch (pipeline.batch_size).")] = None,
+    sources_file: Annotated[Path | None, typer.Option(
+        "--sources", help="Sources TOML whose [extract] overrides apply to their articles (default: "
+                          "pipeline.sources_file, else config/sources.toml).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Re-extract stored pages (no fetch) of articles made by another extractor, its settings or URL rules.
+
+    Articles whose canonical URL or text changed get a new id; `article_key_changes` maps old ids to new.
+    Those whose text or title changed are enriched again."""
+    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
+    from broadsheet.warehouse.connection import warehouse_exists
+
+    if not warehouse_exists(settings.warehouse):
+        raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
+    _quiet_logging(quiet or as_json)
+    from broadsheet.flows.reextract import reextract_flow
+
+    path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
+    sources = load_sources(path) if sources_file or path.exists() else []
+    summary = reextract_flow(settings, limit, dry_run, sources)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
+    elif not quiet:
+        verb = "stale (dry run)" if dry_run else (
+            f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "
+            f"{summary.rejected} rejected")
+        out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}", markup=False)
 
 
 @app.command()

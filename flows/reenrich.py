@@ -48,23 +48,34 @@ def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: 
     if dry_run:
         return ReenrichSummary(run_id, str(settings.warehouse.path), len(stale), 0, 0)
     _begin(settings, run_id, runtime.flow_run.id, max_articles)
-    counts, batches, pending, status = RunCounts(), 0, 0, "failed"
+    counts, status = RunCounts(), "failed"
     try:
-        size = settings.pipeline.batch_size
-        total = -(-len(stale) // size)
-        for number, start in enumerate(range(0, len(stale), size), 1):
-            label = f"batch {number}/{total} (articles {start + 1}-{min(start + size, len(stale))} of {len(stale)})"
-            articles = run(read_articles_task, f"read-articles {label}", stale[start:start + size], settings)
-            enriched, enrichments, rejections = run(enrich_task, f"enrich {label}", articles, settings)
-            batch = Batch(enrichments=enrichments, reenriched=[a.article_id for a in enriched], rejections=rejections)
-            loaded = run(load_task, f"load {label}", batch, run_id, settings)
-            counts.enriched += len(enrichments)
-            batches += loaded.batches
-            pending = loaded.pending
+        counts.enriched, batches, pending = reenrich_articles(stale, settings, run_id)
         status = "completed"
     finally:
         _end(settings, run_id, status, counts)
     return ReenrichSummary(run_id, str(settings.warehouse.path), len(stale), counts.enriched, batches, pending)
+
+
+def reenrich_articles(article_ids: list[str], settings: Settings, run_id: str) -> tuple[int, int, int]:
+    """Enrich the stored articles ``article_ids`` again, batch by batch, replacing their enrichment rows.
+
+    Returns how many were enriched, how many batches loaded, and how many stay staged (warehouse locked).
+    """
+    enriched = batches = pending = 0
+    size = settings.pipeline.batch_size
+    total = -(-len(article_ids) // size)
+    for number, start in enumerate(range(0, len(article_ids), size), 1):
+        label = (f"batch {number}/{total} (articles {start + 1}-{min(start + size, len(article_ids))} "
+                 f"of {len(article_ids)})")
+        articles = run(read_articles_task, f"read-articles {label}", article_ids[start:start + size], settings)
+        done, enrichments, rejections = run(enrich_task, f"enrich {label}", articles, settings)
+        batch = Batch(enrichments=enrichments, reenriched=[a.article_id for a in done], rejections=rejections)
+        loaded = run(load_task, f"load {label}", batch, run_id, settings)
+        enriched += len(enrichments)
+        batches += loaded.batches
+        pending = loaded.pending
+    return enriched, batches, pending
 
 
 def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_articles: int | None) -> None:

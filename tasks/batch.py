@@ -23,17 +23,19 @@ from broadsheet.config.errors import WarehouseError
 from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enrichment, Page, Rejection
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
-from broadsheet.config.sources import SourceConfig
+from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.tasks import workers
-from broadsheet.tasks.discover import DiscoverContext, discover_source
+from broadsheet.tasks.discover import DiscoverContext, discover_source, select_candidates
 from broadsheet.tasks.enrich import current_enrichers
+from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
-from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
+from broadsheet.warehouse.fetch_history import read_validators, seen_urls, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
 from broadsheet.warehouse.staging import stage_batch, staged_batches, staging_dir
+from broadsheet.warehouse.stored_pages import StoredPage, read_stored_pages, stale_extraction_ids
 
 # One per process: the spacing of requests per host and each site's robots.txt carry over from batch
 # to batch (and run to run), so a batch boundary never lets a host be asked sooner than allowed.
@@ -78,12 +80,19 @@ WAREHOUSE_TURN = threading.RLock()
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(sources: list[SourceConfig], settings: Settings) -> Discovery:
     found = Discovery()
-    context = DiscoverContext(settings.http, settings.discover, fetch_state(),
-                              validator_lookup(settings.warehouse))
+    windowed = settings.discover.since is not None or settings.discover.limit is not None
+    context = DiscoverContext(settings.http, settings.discover, fetch_state())
+    if not windowed:  # a windowed run reads its sources even unchanged: the rest of a big sitemap waits in them
+        context.validators = validator_lookup(settings.warehouse)
     for source in sources:
         found.extend(discover_source(source, settings.http, context=context))
     get_run_logger().info("discovered %d candidates and %d pages from %d sources",
                           len(found.candidates), len(found.pages), len(sources))
+    if windowed:
+        window = select_candidates(found.candidates, settings.discover,
+                                   lambda urls: seen_urls(settings.warehouse, urls))
+        found.candidates = window.candidates
+        get_run_logger().info(window.describe())
     return found
 
 
@@ -155,6 +164,40 @@ def read_articles_task(article_ids: list[str], settings: Settings) -> list[Artic
         return read_articles(conn, article_ids)
 
 
+@task(name="find-stale-extractions", cache_policy=NO_CACHE)
+def stale_extractions_task(settings: Settings, max_articles: int | None = None,
+                           sources: list[SourceConfig] | None = None) -> list[str]:
+    """Ids of stored articles made by another extractor (release, settings, URL rules) than the current one,
+    which for a source with [extract] overrides of its own is made with them."""
+    per_source = {source.name: extractor_version(settings_for_source(settings, source).extract)
+                  for source in sources or [] if source.extract}
+    with connected(settings.warehouse) as conn:
+        return stale_extraction_ids(conn, extractor_version(settings.extract), max_articles, per_source)
+
+
+@task(name="read-pages", cache_policy=NO_CACHE)
+def read_pages_task(article_ids: list[str], settings: Settings) -> list[StoredPage]:
+    """Stored articles with the pages they came from, read from the page archive (no fetch)."""
+    with connected(settings.warehouse) as conn:
+        return read_stored_pages(conn, article_ids)
+
+
+@task(name="reextract", cache_policy=NO_CACHE)
+def reextract_task(pages: list[Page], settings: Settings,
+                   sources: list[SourceConfig] | None = None) -> tuple[list[Article], list[Rejection]]:
+    """Extract stored pages again over the worker processes, each with its source's settings (known articles
+    are not dropped: they are replaced)."""
+    own = {s.name: s for s in sources or [] if s.extract}
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+    for name in dict.fromkeys(p.source for p in pages):
+        chosen = settings_for_source(settings, own[name]) if name in own else settings
+        extracted, rejected = workers.extract_pages([p for p in pages if p.source == name], chosen)
+        articles += extracted
+        rejections += rejected
+    return articles, rejections
+
+
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(batch: Batch, run_id: str, settings: Settings) -> LoadResult:
     """Stage the batch, then load everything staged; a batch that cannot load now stays staged."""
@@ -188,4 +231,5 @@ def load_pending(target: Path | WarehouseSettings, lock_wait_seconds: float,
 
 
 __all__ = ["discover_task", "drop_known", "enrich_batch", "enrich_task", "extract_task", "fetch_task",
-           "load_pending", "load_task", "read_articles_task", "run", "stale_articles_task"]
+           "load_pending", "load_task", "read_articles_task", "read_pages_task", "reextract_task", "run",
+           "stale_articles_task", "stale_extractions_task"]

@@ -46,3 +46,14 @@ def read_validators(target: Target, urls: list[str]) -> dict[str, Validators]:
 def validator_lookup(target: Target) -> Callable[[list[str]], Mapping[str, Validators]]:
     """A lookup of validators by URL in the warehouse ``target``."""
     return lambda urls: read_validators(target, urls)
+
+
+def seen_urls(target: Target, urls: list[str]) -> set[str]:
+    """Those of ``urls`` the warehouse has a page or a rejection of (by any run); empty without a warehouse."""
+    if not urls or not warehouse_exists(target):
+        return set()
+    conn = connect_reader(target)
+    try:
+        return {row[0] for row in conn.execute(query("seen_urls"), {"urls": urls}).fetchall()}
+    finally:
+        conn.close()

@@ -21,11 +21,13 @@ import duckdb
 import orjson
 
 from broadsheet.config.errors import WarehouseError
+from broadsheet.config.records import Rekey
 from broadsheet.config.settings import DedupSettings
 from broadsheet.warehouse.archive import archive_new_pages, batch_file, connection_archive
 from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
+from broadsheet.warehouse.rekey import rekey_articles
 from broadsheet.warehouse.sql import query
 from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
 
@@ -85,6 +87,7 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
             return 0
         new_articles = _count_new_articles(conn, path)
         _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
+        rekey_articles(conn, [Rekey(**r) for r in manifest.get("rekeyed") or []], manifest["run_id"])
         for table in TABLES:
             staged = path / f"{table}.jsonl"
             if not staged.exists():

@@ -75,24 +75,26 @@ def open_index(settings: WarehouseSettings) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def _warehouse_state(conn: duckdb.DuckDBPyConnection) -> tuple[int, Any]:
-    row = conn.execute("select count(*), max(first_seen_at) from warehouse.articles").fetchone()
-    return (int(row[0]), row[1]) if row else (0, None)
+def _warehouse_state(conn: duckdb.DuckDBPyConnection) -> str:
+    """A fingerprint of the warehouse's article versions: it changes when one is added, replaced or re-keyed."""
+    row = conn.execute("select count(*), max(first_seen_at), bit_xor(hash(article_id, title, content_hash)) "
+                       "from warehouse.articles").fetchone()
+    return "|".join(str(value) for value in row) if row else ""
 
 
 def refresh_index(conn: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the full-text index if the warehouse's articles changed since it was built; True if rebuilt."""
-    conn.execute("create table if not exists index_state (articles bigint, latest_seen_at timestamptz)")
+    conn.execute("create table if not exists index_fingerprint (fingerprint varchar)")
     state = _warehouse_state(conn)
-    built = conn.execute("select articles, latest_seen_at from index_state").fetchone()
-    if built is not None and (int(built[0]), built[1]) == state:
+    built = conn.execute("select fingerprint from index_fingerprint").fetchone()
+    if built is not None and built[0] == state:
         return False
     conn.execute("begin transaction")
     try:
         conn.execute(query("search_documents"))
         conn.execute("pragma create_fts_index('documents', 'article_id', 'title', 'text', overwrite = 1)")
-        conn.execute("delete from index_state")
-        conn.execute("insert into index_state values (?, ?)", list(state))
+        conn.execute("delete from index_fingerprint")
+        conn.execute("insert into index_fingerprint values (?)", [state])
         conn.execute("commit")
     except duckdb.Error as exc:
         conn.execute("rollback")

@@ -139,7 +139,7 @@ def stage_batch(batch: Batch, run_id: str, folder: Path) -> Path:
             if lines:
                 (partial / f"{table}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
         manifest = {"batch_id": batch_id, "run_id": run_id, "articles": len(batch.articles),
-                    "reenriched": batch.reenriched}
+                    "reenriched": batch.reenriched, "rekeyed": [vars(r) for r in batch.rekeyed]}
         (partial / MANIFEST).write_bytes(orjson.dumps(manifest))
         _fsync_dir(partial)
         os.rename(partial, final)

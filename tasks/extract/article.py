@@ -8,6 +8,7 @@ body after it. Feed hints (title, date) fill what the page itself does not say.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -18,11 +19,27 @@ import trafilatura
 from broadsheet.config.errors import ExtractError
 from broadsheet.config.records import Article, Page, Rejection
 from broadsheet.config.settings import ExtractSettings
-from broadsheet.tasks.extract.identity import article_id, content_hash, declared_canonical, normalize_text
+from broadsheet.tasks.extract.identity import (
+    IDENTITY_VERSION,
+    article_id,
+    content_hash,
+    declared_canonical,
+    normalize_text,
+)
 from broadsheet.tasks.extract.language import detect_language
 from broadsheet.tasks.fetch import decode_html, is_html
 
-EXTRACTOR = f"trafilatura@{version('trafilatura')}"
+
+def extractor_version(settings: ExtractSettings) -> str:
+    """What made an article: trafilatura's release, the identity rules and the extraction settings.
+
+    Recorded in ``articles.extractor``; ``broadsheet reextract`` redoes the articles made by another.
+    """
+    # min_text_chars only decides what is rejected, never what an article says
+    digest = hashlib.sha256(settings.model_dump_json(exclude={"min_text_chars"}).encode()).hexdigest()[:8]
+    return f"trafilatura@{version('trafilatura')}+identity{IDENTITY_VERSION}+settings-{digest}"
+
+
 # With the time and offset when the page gives them, so a late-evening story keeps its UTC day.
 _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
@@ -59,7 +76,7 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
         text=text,
         content_hash=text_hash,
         fetched_at=page.fetched_at,
-        extractor=EXTRACTOR,
+        extractor=extractor_version(settings),
         page_id=page.page_id,
     )
 

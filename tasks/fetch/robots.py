@@ -1,9 +1,10 @@
 """robots.txt: which paths of a site broadsheet may fetch, how slowly, and which sitemaps it declares.
 
-Rules are parsed with the standard library's :mod:`urllib.robotparser` (prefix rules per user agent,
-``Crawl-delay``; it does not know Google's ``*`` and ``$`` path wildcards). What an answer means
-follows RFC 9309: a 2xx body is parsed; a 4xx means there are no rules (everything allowed); a 5xx
-or an unreachable host means "assume everything is disallowed" until it can be read.
+Rules are parsed with Protego, which implements RFC 9309: the group of the most specific user agent,
+the longest matching path rule (``Allow`` wins a tie), the ``*`` and ``$`` wildcards, and a fractional
+``Crawl-delay``. What an answer means follows RFC 9309 too: a 2xx body is parsed; a 4xx means there
+are no rules (everything allowed); a 5xx or an unreachable host means "assume everything is
+disallowed" until it can be read, which a rejection tells apart as ``robots_unreachable``.
 
 :class:`RobotsStore` keeps parsed rules per origin (``scheme://host:port``) for
 ``http.robots_cache_seconds``; it is thread-safe and outlives an event loop, so a run reads each
@@ -18,7 +19,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 MAX_ROBOTS_BYTES = 512_000  # RFC 9309: parse at least 500 KiB, ignore the rest
 _SITEMAP_LINE = re.compile(r"^\s*site-?map\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -29,18 +31,18 @@ class RobotsRules:
     """What one site's robots.txt says (or what its absence means)."""
 
     origin: str
-    parser: RobotFileParser | None = None  # None: no rules, everything allowed
-    disallow_all: bool = False
+    parser: Protego | None = None  # None: no rules, everything allowed
+    unreachable: bool = False  # 5xx or no answer: everything disallowed until it can be read
     reason: str = ""
     sitemaps: tuple[str, ...] = ()
     read_at: float = field(default_factory=time.monotonic)
 
     def allows(self, url: str, user_agent: str) -> bool:
-        if self.disallow_all:
+        if self.unreachable:
             return False
         if self.parser is None:
             return True
-        return self.parser.can_fetch(user_agent, url)
+        return bool(self.parser.can_fetch(url, user_agent))
 
     def crawl_delay(self, user_agent: str) -> float | None:
         if self.parser is None:
@@ -67,22 +69,18 @@ def sitemap_lines(text: str, base_url: str) -> tuple[str, ...]:
 def parse_robots(origin: str, content: bytes) -> RobotsRules:
     """The rules of a robots.txt body that was answered with a 2xx status."""
     text = content[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
-    parser = RobotFileParser(origin + "/robots.txt")
-    parser.parse(text.splitlines())
-    return RobotsRules(origin, parser, sitemaps=sitemap_lines(text, origin + "/"))
+    return RobotsRules(origin, Protego.parse(text), sitemaps=sitemap_lines(text, origin + "/"))
 
 
 def rules_for_status(origin: str, status: int) -> RobotsRules:
     """What a robots.txt answered with a non-2xx final status means (RFC 9309, section 2.3.1)."""
     if 400 <= status < 500:
         return RobotsRules(origin, reason=f"robots.txt answered HTTP {status}: no rules")
-    return RobotsRules(origin, disallow_all=True,
-                       reason=f"robots.txt answered HTTP {status}; until it can be read, nothing is fetched")
+    return RobotsRules(origin, unreachable=True, reason=f"answered HTTP {status}")
 
 
 def unreachable_rules(origin: str, message: str) -> RobotsRules:
-    return RobotsRules(origin, disallow_all=True,
-                       reason=f"robots.txt could not be read ({message}); until it can be, nothing is fetched")
+    return RobotsRules(origin, unreachable=True, reason=f"could not be read ({message})")
 
 
 class RobotsStore:

@@ -80,7 +80,8 @@ def _add_record(record: ArcWarcRecord, path: Path, offset: int, source: str, can
     except FetchError as exc:
         rejections.append(Rejection.from_error("discover", uri or f"{file_url(path)}#{offset}", source, exc))
         return
-    candidates.append(Candidate(uri, source, archive=ArchiveRef(str(path.resolve()), offset)))
+    candidates.append(Candidate(uri, source, modified_hint=_warc_date(record),  # the capture date, for --since
+                                archive=ArchiveRef(str(path.resolve()), offset)))
 
 
 def _unread_tail(path: Path, end: int) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -77,14 +78,68 @@ def test_missing_robots_allows_everything(httpserver: HTTPServer, settings: Sett
     assert [p.content for p in outcome.pages] == [HTML]
 
 
-def test_robots_server_error_disallows_for_now(httpserver: HTTPServer, settings: Settings) -> None:
+def test_robots_server_error_means_unreachable_not_disallowed(httpserver: HTTPServer, settings: Settings) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data(b"oops", status=503)
     url = loopback(httpserver, "/story")
     outcome = fetch_pages([Candidate(url, "t")], polite(settings))
     [rejection] = outcome.rejections
-    assert (rejection.error_type, rejection.transient) == ("robots_disallowed", True)
+    assert (rejection.error_type, rejection.transient) == ("robots_unreachable", True)
     assert "robots.txt answered HTTP 503" in rejection.message
     assert [request.path for request, _ in httpserver.log] == ["/robots.txt"]
+
+
+def test_robots_of_a_host_nothing_listens_on_is_unreachable(settings: Settings) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/feed.xml"
+    [rejection] = fetch_pages([Candidate(url, "t")], polite(settings)).rejections
+    assert (rejection.error_type, rejection.transient) == ("robots_unreachable", True)
+    assert rejection.message.startswith(f"{url} is not fetched: http://127.0.0.1:{port}/robots.txt could not be read")
+
+
+# RFC 9309 section 2.2.2: the longest match wins, "*" and "$" are wildcards; Crawl-delay may be fractional.
+RFC_ROBOTS = (b"User-agent: *\nDisallow: /news/\nAllow: /news/public/\nDisallow: /*?print=\n"
+              b"Disallow: /*.pdf$\nCrawl-delay: 2.5\n")
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/news/public/story", True),   # Allow /news/public/ is longer than Disallow /news/
+    ("/news/story", False),
+    ("/story?print=1", False),      # /*?print=
+    ("/story?page=2", True),
+    ("/files/report.pdf", False),   # /*.pdf$
+    ("/files/report.pdf.html", True),
+])
+def test_robots_rules_follow_rfc_9309(httpserver: HTTPServer, settings: Settings, path: str, allowed: bool) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(RFC_ROBOTS, content_type="text/plain")
+    httpserver.expect_request(path.split("?")[0]).respond_with_data(HTML, content_type="text/html")
+    url = loopback(httpserver, path)
+    outcome = fetch_pages([Candidate(url, "t")], polite(settings, max_crawl_delay_seconds=10))
+    fetched = [request.full_path.rstrip("?") for request, _ in httpserver.log]
+    if allowed:
+        assert [p.url for p in outcome.pages] == [url]
+        assert fetched == ["/robots.txt", path]
+    else:
+        assert [(r.url, r.error_type) for r in outcome.rejections] == [(url, "robots_disallowed")]
+        assert fetched == ["/robots.txt"]
+
+
+def test_fractional_crawl_delay_spaces_requests() -> None:
+    starts: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=RFC_ROBOTS)
+        starts.append(time.monotonic())
+        return httpx.Response(200, content=HTML, headers={"Content-Type": "text/html"})
+
+    settings = HttpSettings(allow_private_addresses=True, host_delay_seconds=0.0, per_host_concurrency=4)
+    outcome = fetch_pages([Candidate(f"http://news.test/{i}", "t") for i in range(2)], settings,
+                          transport=httpx.MockTransport(handler))
+
+    assert len(outcome.pages) == 2
+    assert starts[1] - starts[0] >= 2.5
 
 
 def test_robots_are_cached_across_batches_in_a_state(httpserver: HTTPServer, settings: Settings) -> None:
@@ -127,6 +182,7 @@ def test_parse_robots_rules_and_sitemaps() -> None:
     assert not rules.allows("https://news.test/members/1", "broadsheet/0.1")
     assert not rules.allows("https://news.test/private/1", "otherbot")
     assert rules.crawl_delay("broadsheet/0.1") == 0.0
+    assert parse_robots("https://news.test", RFC_ROBOTS).crawl_delay("broadsheet/0.1") == 2.5
     assert rules.sitemaps == ("https://news.test/sitemap.xml", "https://x.test/s.xml")
 
 

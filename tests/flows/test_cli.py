@@ -18,7 +18,7 @@ from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export")
+COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export", "reenrich", "reextract")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -107,6 +107,9 @@ def test_the_demo_reads_cleanly_in_80_columns(tmp_path: Path) -> None:
     [
         (("query", "select 1"), 3, "run `broadsheet ingest` first"),
         (("stats",), 3, "run `broadsheet ingest` first"),
+        (("reextract",), 3, "run `broadsheet ingest` first"),
+        (("ingest", ".", "--since", "last week"), 2, "--since"),
+        (("ingest", ".", "--limit", "0"), 2, "--limit"),
         (("ingest",), 2, "no SOURCE given"),
         (("ingest", "x", "--kind", "podcast"), 2, "--kind must be one of"),
         (("ingest", "no/such/folder"), 2, "neither an http(s) URL nor an existing file or folder"),

@@ -133,7 +133,8 @@ def test_idn_hosts_are_checked_and_sent_as_punycode(dns: dict[str, list[str]]) -
     request = pin_request(httpx.Request("GET", "http://bücher.example/story"), PUBLIC)
     assert request.headers["Host"] == "xn--bcher-kva.example" and request.url.host == PUBLIC
     assert blocked("http://аррӏе.com/") == "blocked_address"
-    assert canonical_url("https://Bücher.EXAMPLE/a#top") == "https://bücher.example/a"
+    assert canonical_url("https://Bücher.EXAMPLE/a#top") == "https://xn--bcher-kva.example/a"
+    assert canonical_url("https://xn--bcher-kva.example/a") == "https://xn--bcher-kva.example/a"
 
 
 # -- local paths --------------------------------------------------------------------------------------------------

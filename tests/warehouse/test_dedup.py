@@ -36,6 +36,22 @@ from broadsheet.warehouse.minhash import (
         ("https://news.example/politics/vote.amp.html?amp=1", "https://news.example/politics/vote.html"),
         ("https://news.example/amplifier-review", "https://news.example/amplifier-review"),
         ("https://news.example/a?page=2&id=7", "https://news.example/a?id=7&page=2"),
+        # RFC 3986 normalisation (w3lib): dot segments, percent-encoding, IDN hosts as punycode
+        ("https://news.example/a/b/../c/./d.html", "https://news.example/a/c/d.html"),
+        ("https://news.example/%7euser/caf%c3%a9", "https://news.example/~user/caf%C3%A9"),
+        ("https://news.example/café", "https://news.example/caf%C3%A9"),
+        ("https://Nyheder.BØRSEN.dk/a", "https://nyheder.xn--brsen-vua.dk/a"),
+        ("https://www.børsen.dk/a", "https://xn--brsen-vua.dk/a"),
+        # session parameters, in the query or as a path parameter
+        ("https://news.example/a?PHPSESSID=9f3c&id=7&sid=1&jsessionid=2", "https://news.example/a?id=7"),
+        ("https://news.example/a;jsessionid=0A1B2C?id=7", "https://news.example/a?id=7"),
+        # a host prefix is stripped only when what is left is not a public suffix
+        ("http://www.co.uk/a", "http://www.co.uk/a"),
+        ("http://www.bbc.co.uk/a", "http://bbc.co.uk/a"),
+        ("https://m.blogspot.com/", "https://m.blogspot.com/"),
+        ("https://www.coast.github.io/a", "https://coast.github.io/a"),
+        ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+        ("http://[", "http://["),  # a page may declare any text as its canonical link: it never raises
     ],
 )
 def test_canonical_url_variants(url: str, expected: str) -> None:
@@ -143,3 +159,18 @@ def test_a_story_copied_many_times_stays_one_cluster_and_its_candidate_lookup_is
         conn.close()
     assert 0 < len(candidates) < len(copies)
     assert copies[0].article_id not in {m.article_id for m in candidates}
+
+
+def test_the_public_suffix_list_is_read_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from broadsheet.tasks.extract.identity import is_public_suffix
+
+    def no_network(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the public suffix list must come from the installed package, not the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    is_public_suffix.cache_clear()
+    assert [is_public_suffix(h) for h in ("co.uk", "github.io", "bbc.co.uk", "uk", "example")] == [
+        True, True, False, True, True]

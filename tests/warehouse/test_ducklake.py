@@ -187,3 +187,29 @@ def test_two_concurrent_ingests_on_ducklake_lose_and_duplicate_nothing(lake: War
     # Both workers share one staging folder here (one machine), so either may load the other's batches.
     assert query(lake, "select count(*), sum(loaded) from runs where status = 'completed'") == [(2, 14)]
     assert query(lake, "select count(*) - count(distinct batch_id) from loaded_batches") == [(0,)]
+
+
+def test_a_rekeyed_article_is_replaced_and_stays_joinable_on_both_backends(target: WarehouseSettings) -> None:
+    from dataclasses import replace
+
+    from broadsheet.config.records import Batch, Rekey
+    from broadsheet.tasks.extract.identity import article_id
+
+    old = replace(article("https://coast.example/a", FLOOD), canonical_url="https://coast.example/./a?sid=1")
+    old = replace(old, article_id=article_id(old.canonical_url, old.content_hash))
+    wire = article("https://wire.example/rates", WIRE)
+    load(target, batch_of(old, wire))
+    new = article("https://coast.example/a", FLOOD)
+    changed = replace(article("https://wire.example/rates", WIRE + " Updated."), title="Rates up")
+    rekeys = [Rekey(old.article_id, new.article_id, old.canonical_url, new.canonical_url, True),
+              Rekey(wire.article_id, changed.article_id, wire.canonical_url, changed.canonical_url, False)]
+    load(target, Batch([new, changed], [], [], rekeyed=rekeys), run_id="reextract1")
+
+    assert query(target, "select article_id from articles order by 1") == sorted(
+        [(new.article_id,), (changed.article_id,)])
+    # the unchanged article's rows moved to its new id; the changed one's were dropped (to be redone)
+    assert query(target, "select article_id from article_entities") == [(new.article_id,)]
+    assert query(target, "select article_id, cluster_id from article_clusters order by 1") == sorted(
+        [(new.article_id, new.article_id), (changed.article_id, changed.article_id)])
+    assert query(target, "select old_article_id, new_article_id, run_id from article_key_changes order by 1") == \
+        sorted([(old.article_id, new.article_id, "reextract1"), (wire.article_id, changed.article_id, "reextract1")])
