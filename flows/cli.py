@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
 from broadsheet.config.retry import retry_transient
@@ -36,6 +36,7 @@ from broadsheet.config.settings import (
     load_settings,
     prefect_api_url,
 )
+from broadsheet.flows.output import err, error, out, warning
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
 from broadsheet.tasks.fetch import is_url
 
@@ -45,8 +46,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_WAREHOUSE, EXIT_SOURCE_FAILED = 1, 2, 3, 4
 
@@ -121,8 +120,8 @@ def ingest(
     elif not quiet:
         _print_summary(summary)
     if summary.failed_sources:
-        err.print(f"[red]error:[/red] could not read source(s) {', '.join(summary.failed_sources)}: "
-                  "see the rejections above (stage discover)")
+        error(f"could not read source(s) {', '.join(summary.failed_sources)}: "
+              "see the rejections above (stage discover)")
         raise typer.Exit(EXIT_SOURCE_FAILED)
 
 
@@ -147,7 +146,7 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
 
     if quiet:
         return run_ingest(sources, settings)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("ingesting", total=None)
 
@@ -168,10 +167,10 @@ def _print_summary(summary: Any, warehouse: bool = True) -> None:
     for reason, count in summary.rejections.items():
         out.print(f"  rejected {reason}: {count} (e.g. {summary.examples[reason]})")
     if summary.pending_batches:
-        out.print(f"[yellow]{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
-                  "the next run loads them[/yellow]")
-    for warning in summary.warnings:
-        out.print(f"[yellow]warning: {warning}[/yellow]")
+        warning(f"{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
+                "the next run loads them")
+    for message in summary.warnings:
+        warning(f"warning: {message}")
     if warehouse:
         out.print(f"Warehouse: {summary.warehouse}")
 
@@ -210,7 +209,7 @@ def _print_rows(columns: list[str], rows: list[tuple], output: OutputFormat) -> 
     else:
         table = Table(*columns, show_lines=False)
         for row in rows:
-            table.add_row(*("" if value is None else str(value) for value in row))
+            table.add_row(*(Text("" if value is None else str(value)) for value in row))
         out.print(table)
 
 
@@ -283,7 +282,7 @@ def stats(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption 
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    out.print(f"[bold]Warehouse[/bold] {report['warehouse']}")
+    out.print(Text.assemble(("Warehouse", "bold"), f" {report['warehouse']}"))
     out.print("  " + ", ".join(f"{table} {count}" for table, count in report["tables"].items()))
     for title, key in (("Top entities", "top_entities"), ("Top topics", "top_topics"),
                        ("Rejections", "rejections"), ("Last runs", "runs")):
@@ -292,7 +291,7 @@ def _print_report(report: dict[str, Any]) -> None:
             continue
         table = Table(*rows[0].keys(), title=title, title_justify="left")
         for row in rows:
-            table.add_row(*(_cell(key, value) for key, value in row.items()))
+            table.add_row(*(Text(_cell(key, value)) for key, value in row.items()))
         out.print(table)
 
 
@@ -399,20 +398,20 @@ def main() -> None:
     try:
         app()
     except WarehouseError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        error(exc.message)
         sys.exit(EXIT_WAREHOUSE)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        error(exc.message)
         sys.exit(EXIT_USAGE)
     except BroadsheetError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        error(exc.message)
         sys.exit(EXIT_FAILURE)
     except Exception as exc:
         if not _lost_prefect_api(exc):
             raise
-        err.print(f"[red]error:[/red] lost the Prefect API at {prefect_api_url()} during the run ({exc}). "
-                  "The warehouse holds only whole batches; start the server again (or unset PREFECT_API_URL) "
-                  "and run the same command again: it picks up where this run stopped.")
+        error(f"lost the Prefect API at {prefect_api_url()} during the run ({exc}). "
+              "The warehouse holds only whole batches; start the server again (or unset PREFECT_API_URL) "
+              "and run the same command again: it picks up where this run stopped.")
         sys.exit(EXIT_FAILURE)
 
 
