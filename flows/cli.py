@@ -1,7 +1,7 @@
 """The ``broadsheet`` command line: ingest, query, stats, demo, server and serve.
 
 Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
-0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
+0 success, 1 unexpected failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or
 locked), 4 an ingest could not read one of its sources at all. ``--json`` prints machine-readable
 output; ``--quiet`` prints nothing but errors. Library log lines and Python warnings are shown only with
 ``broadsheet --verbose COMMAND``; ``serve`` always shows its runs' log lines (they are its output).
@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
+from broadsheet.config.errors import BroadsheetError, ConfigError, QueryError, WarehouseError
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import (
     DEFAULT_SOURCES_FILE,
@@ -400,7 +400,7 @@ def main() -> None:
     except WarehouseError as exc:
         error(exc.message)
         sys.exit(EXIT_WAREHOUSE)
-    except ConfigError as exc:
+    except (ConfigError, QueryError) as exc:
         error(exc.message)
         sys.exit(EXIT_USAGE)
     except BroadsheetError as exc:

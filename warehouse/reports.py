@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from broadsheet.config.errors import WarehouseError
+from broadsheet.config.errors import QueryError, WarehouseError
 from broadsheet.warehouse.connection import Target, connected, describe
 from broadsheet.warehouse.sql import query
 
@@ -22,7 +22,7 @@ def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
             columns = [d[0] for d in result.description or []]
             return columns, result.fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {exc}", code="query") from exc
+            raise QueryError(f"query failed: {exc}") from exc
 
 
 def _records(conn: duckdb.DuckDBPyConnection, name: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:

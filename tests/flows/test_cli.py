@@ -132,13 +132,15 @@ def test_a_source_that_cannot_be_read_exits_4(monkeypatch: pytest.MonkeyPatch, c
     assert "could not read source(s)" in " ".join(err.split())
 
 
-def test_bad_sql_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                  env: Path, settings: Settings) -> None:
+@pytest.mark.parametrize("sql", ["select * from no_such_table", "selec * from articles",
+                                 "delete from articles"])
+def test_bad_sql_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                  env: Path, settings: Settings, sql: str) -> None:
     from broadsheet.warehouse.connection import connect
 
     connect(env).close()
-    code, _, err = run(monkeypatch, capsys, "query", "select * from no_such_table", "--db", str(env))
-    assert code == 3 and "query failed" in err
+    code, _, err = run(monkeypatch, capsys, "query", sql, "--db", str(env))
+    assert code == 2 and "query failed" in err
 
 
 def test_the_reference_documents_every_command_option_and_setting() -> None:
