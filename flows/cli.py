@@ -36,8 +36,8 @@ from broadsheet.config.settings import (
     load_settings,
     prefect_api_url,
 )
-from broadsheet.flows.output import err, error, out, warning
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
+from broadsheet.flows.output import err, error, out, warning
 from broadsheet.tasks.fetch import is_url
 
 app = typer.Typer(
