@@ -120,8 +120,8 @@ def ingest(
     elif not quiet:
         _print_summary(summary)
     if summary.failed_sources:
-        error(f"could not read source(s) {', '.join(summary.failed_sources)}: "
-              "see the rejections above (stage discover)")
+        for name, message in summary.failures.items():
+            error(f"could not read source {name!r}: {message}")
         raise typer.Exit(EXIT_SOURCE_FAILED)
 
 
@@ -146,8 +146,8 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
 
     if quiet:
         return run_ingest(sources, settings)
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("ingesting", total=None)
 
         def show(done: int, total: int, what: str) -> None:
@@ -165,7 +165,8 @@ def _print_summary(summary: Any, warehouse: bool = True) -> None:
         table.add_row(stage, str(value))
     out.print(table)
     for reason, count in summary.rejections.items():
-        out.print(f"  rejected {reason}: {count} (e.g. {summary.examples[reason]})")
+        example = summary.messages.get(reason) or summary.examples[reason]
+        out.print(f"  rejected {reason}: {count}, e.g. {example}")
     if summary.pending_batches:
         warning(f"{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
                 "the next run loads them")

@@ -18,6 +18,7 @@ from itertools import islice
 from prefect import flow, runtime, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
+from prefect.states import Completed, State
 
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
@@ -74,6 +75,10 @@ def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
 def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -> RunSummary:
     """Ingest every source into the warehouse; failures become rejection rows, never a failed run.
 
+    A run with warnings (a source that could not be read at all, a source that drifted) ends in the
+    state "Completed with warnings", whose message says why, so it stands out in the UI and to automations;
+    calling the flow still returns the summary.
+
     Without ``settings`` (a scheduled run) they are loaded where the flow runs: defaults, the user
     TOML and ``BROADSHEET_*`` variables of the worker.
     """
@@ -97,15 +102,28 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
-    return summary
+    return _final_state(summary)  # type: ignore[return-value]
+
+
+WARNINGS_STATE = "Completed with warnings"
+
+
+def _final_state(summary: RunSummary) -> RunSummary | State[RunSummary]:
+    """The summary, as a state named :data:`WARNINGS_STATE` when a source failed or drifted."""
+    problems = [f"source {name!r} could not be read: {message}" for name, message in summary.failures.items()]
+    problems += summary.warnings
+    if not problems:
+        return summary
+    return Completed(data=summary, name=WARNINGS_STATE, message="; ".join(problems))
 
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
     with connected(settings.warehouse) as conn:
         health = source_health(conn, summary.run_id)
-    summary.warnings = [f"source {name!r} could not be read at all" for name in summary.failed_sources]
-    summary.warnings += [warning for h in health for warning in h.drift()]
+    summary.warnings = [warning for h in health for warning in h.drift()]
+    for name, message in summary.failures.items():
+        get_run_logger().error("source %r could not be read at all: %s", name, message)
     for warning in summary.warnings:
         get_run_logger().warning(warning)
     create_markdown_artifact(summary_markdown(summary), key="ingest-summary",

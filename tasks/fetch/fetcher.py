@@ -14,7 +14,8 @@ a :class:`Rejection` with a code an analyst can group by:
 ``http_status``         4xx/5xx (5xx, 429 transient)   ``too_many_redirects`` redirect chain too long or a loop
 ``too_large``           body over the size cap         ``not_html``         content type we cannot extract
 ``unreadable_file``     local file missing or unreadable ``bad_gzip``       corrupt or truncated .gz file
-``invalid_url``         malformed URL                  ``robots_disallowed`` robots.txt forbids it (or is unreadable)
+``invalid_url``         malformed URL                  ``robots_disallowed`` robots.txt forbids it
+``robots_unreachable``  robots.txt answered 5xx or could not be fetched: nothing is fetched until it can (transient)
 ``crawl_delay_too_long`` robots.txt Crawl-delay over http.max_crawl_delay_seconds
 ``bad_warc``            a WARC/ARC record that cannot be read
 """
@@ -199,10 +200,11 @@ class Fetcher:
         if not self.settings.obey_robots:
             return self.settings.host_delay_seconds
         rules = await self.robots_rules(url)
+        if rules.disallow_all:  # robots.txt could not be read: RFC 9309 says assume everything is disallowed
+            raise FetchError(f"{url} was not fetched: {rules.reason}", code="robots_unreachable", transient=True)
         if not rules.allows(url, self.settings.user_agent):
             raise FetchError(f"{url} is disallowed by {rules.origin}/robots.txt" +
-                             (f": {rules.reason}" if rules.reason else ""),
-                             code="robots_disallowed", transient=rules.disallow_all)
+                             (f": {rules.reason}" if rules.reason else ""), code="robots_disallowed")
         crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
         if crawl_delay > self.settings.max_crawl_delay_seconds:
             raise FetchError(f"{rules.origin}/robots.txt asks for Crawl-delay {crawl_delay:g} s, more than "

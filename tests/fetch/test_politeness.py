@@ -82,7 +82,7 @@ def test_robots_server_error_disallows_for_now(httpserver: HTTPServer, settings:
     url = loopback(httpserver, "/story")
     outcome = fetch_pages([Candidate(url, "t")], polite(settings))
     [rejection] = outcome.rejections
-    assert (rejection.error_type, rejection.transient) == ("robots_disallowed", True)
+    assert (rejection.error_type, rejection.transient) == ("robots_unreachable", True)
     assert "robots.txt answered HTTP 503" in rejection.message
     assert [request.path for request, _ in httpserver.log] == ["/robots.txt"]
 

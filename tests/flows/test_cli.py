@@ -129,7 +129,7 @@ def test_a_source_that_cannot_be_read_exits_4(monkeypatch: pytest.MonkeyPatch, c
     code, out, err = run(monkeypatch, capsys, "ingest", feed, "--db", str(env), "--json")
     assert code == 4
     assert json.loads(out)["failed_sources"] == [feed]
-    assert "could not read source(s)" in " ".join(err.split())
+    assert f"could not read source {feed!r}" in " ".join(err.split())
 
 
 @pytest.mark.parametrize("sql", ["select * from no_such_table", "selec * from articles",
