@@ -26,10 +26,10 @@ from broadsheet.config.settings import DedupSettings, Settings, WarehouseSetting
 from broadsheet.config.sources import SourceConfig
 from broadsheet.tasks import workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source
-from broadsheet.tasks.enrich import current_enrichers
+from broadsheet.tasks.enrich import stale_articles
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
-from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
+from broadsheet.warehouse.enrichments import read_articles
 from broadsheet.warehouse.fetch_history import read_validators, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
@@ -142,10 +142,7 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
 
 @task(name="find-stale", cache_policy=NO_CACHE)
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
-    """Ids of stored articles enriched by other enricher versions than the current settings'."""
-    enrichers = current_enrichers(settings)
-    with connected(settings.warehouse) as conn:
-        return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
+    return stale_articles(settings, max_articles)
 
 
 @task(name="read-articles", cache_policy=NO_CACHE)
