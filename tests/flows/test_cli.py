@@ -61,7 +61,7 @@ def test_ingest_query_and_stats(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 
     code, out, _ = run(monkeypatch, capsys, "query", "select count(*) as n from articles", "--db", str(env),
                        "--format", "json")
-    assert (code, json.loads(out)) == (0, [{"n": 5}])
+    assert (code, json.loads(out)["rows"]) == (0, [{"n": 5}])
     code, out, _ = run(monkeypatch, capsys, "query", "select title from articles order by title limit 2",
                        "--db", str(env), "--format", "csv")
     table = list(csv.reader(io.StringIO(out)))
