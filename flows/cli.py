@@ -42,6 +42,7 @@ from broadsheet.flows.cli_common import (
     retry_locked,
     settings_from,
 )
+from broadsheet.flows.cli_inspect import extract, show, sources_app
 from broadsheet.flows.output import FORMAT_VERSION, OutputFormat, err, error, out, print_record, print_rows, warning
 from broadsheet.tasks.fetch import is_url
 
@@ -370,6 +371,11 @@ def serve(
     out.print(f"Serving {len(chosen)} scheduled source(s) from {path} "
               f"({'Prefect API ' + url if url else 'no Prefect server found: start `broadsheet server` to see runs'}).")
     serve_sources(chosen)
+
+
+app.command()(show)
+app.command()(extract)
+app.add_typer(sources_app, name="sources")
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export")
+COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export", "show", "extract",
+            "sources")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -40,13 +41,13 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path / "cli.duckdb"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "sources"] + ["sources list", "sources check"])
 def test_every_command_has_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                 command: str) -> None:
-    code, out, _ = run(monkeypatch, capsys, command, "--help")
+    code, out, _ = run(monkeypatch, capsys, *command.split(), "--help")
     assert code == 0
     assert "Usage:" in out and "--config" in out
-    assert ("--db" in out) == (command not in ("server", "serve"))
+    assert ("--db" in out) == (command not in ("server", "serve", "extract", "sources check"))
 
 
 @pytest.mark.usefixtures("prefect_harness")
