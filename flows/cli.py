@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -43,6 +42,7 @@ from broadsheet.flows.cli_common import (
     settings_from,
 )
 from broadsheet.flows.cli_inspect import extract, show, sources_app
+from broadsheet.flows.cli_progress import stage_bars
 from broadsheet.flows.output import FORMAT_VERSION, OutputFormat, err, error, out, print_record, print_rows, warning
 from broadsheet.tasks.fetch import is_url
 
@@ -141,13 +141,7 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
 
     if quiet:
         return run_ingest(sources, settings)
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("ingesting", total=None)
-
-        def show(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
-
+    with stage_bars(err) as show:
         return run_ingest(sources, settings, on_progress=show)
 
 
