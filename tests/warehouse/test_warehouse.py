@@ -362,6 +362,7 @@ def test_report_summarises_the_warehouse(tmp_path: Path) -> None:
     assert report["tables"]["articles"] == 1
     assert report["top_entities"] == [{"name": "Lisbon", "entity_type": "place", "articles": 1, "mentions": 1}]
     assert report["rejections"][0]["error_type"] == "http_status"
+    assert report["rejections"][0]["example_message"] == "answered HTTP 404"  # the status, not just the reason
 
 
 def test_extensions_load_from_their_wheels(tmp_path: Path) -> None:
