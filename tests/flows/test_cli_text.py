@@ -70,3 +70,14 @@ def test_error_messages_keep_their_brackets(monkeypatch: pytest.MonkeyPatch, cap
                    '[sources.http]\nno_such_setting = 1\n', encoding="utf-8")
     code, _, err = run(monkeypatch, capsys, "ingest", "--sources", str(bad), "--db", str(db))
     assert code == 2 and "unknown [http] setting(s) no_such_setting" in " ".join(err.split())
+
+
+def test_search_prints_bracketed_titles_as_written(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from helpers import FLOOD, article, batch_of, load
+
+    monkeypatch.setenv("COLUMNS", "200")
+    db = tmp_path / "search.duckdb"
+    load(db, batch_of(article("https://n.example/storm", FLOOD, title="Watch [video] storm floods [live] harbour")))
+    code, out, _ = run(monkeypatch, capsys, "search", "harbour", "--db", str(db))
+    assert code == 0 and "Watch [video] storm floods [live] harbour" in out
