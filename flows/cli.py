@@ -1,11 +1,12 @@
-"""The ``broadsheet`` command line: ingest, query, stats, demo, server and serve.
+"""The ``broadsheet`` command line: ingest, query, search, export, stats, demo, reenrich, server and serve
+(``show``, ``extract`` and ``sources`` live in :mod:`.cli_inspect`).
 
-Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
-0 success, 1 unexpected failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or
-locked), 4 an ingest could not read one of its sources at all. ``--json`` prints machine-readable
-output; ``--quiet`` prints nothing but errors. Library log lines and Python warnings are shown only with
-``broadsheet --verbose COMMAND``; ``serve`` always shows its runs' log lines (they are its output).
-"""
+Commands only parse arguments, call library functions and print (:mod:`.output`: plain text for people,
+the versioned machine format of ``--format``). Exit codes scripts can rely on: 0 success, 1 unexpected
+failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or locked), 4 an ingest
+could not read one of its sources at all. ``--quiet`` prints nothing but errors. Library log lines and
+Python warnings are shown only with ``broadsheet --verbose COMMAND``; ``serve`` always shows its runs'
+log lines (they are its output)."""
 
 from __future__ import annotations
 
