@@ -34,8 +34,11 @@ def test_progress_in_a_terminal(tmp_path: Path) -> None:
     broadsheet = Path(sys.executable).with_name("broadsheet")
     command = f"'{broadsheet}' --verbose ingest pages --batch-size 2 --db w.duckdb; echo EXIT=$?; sleep 600"
     socket = f"broadsheet-test-{os.getpid()}"
-    env = {**os.environ, "BROADSHEET_PIPELINE__WORKERS": "1", "TERM": "xterm-256color"}
-    env.pop("PREFECT_API_URL", None)
+    # As a user's shell has it: none of the Prefect or broadsheet variables earlier tests in this process set
+    # (PREFECT_LOGGING_LEVEL=ERROR from a quiet command would hide the log lines under test).
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_", "BROADSHEET_"))}
+    env.update({"BROADSHEET_PIPELINE__WORKERS": "1", "TERM": "xterm-256color",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     subprocess.run(["tmux", "-L", socket, "new-session", "-d", "-s", "progress", "-x", "120", "-y", "50",
                     "-c", str(tmp_path), command], env=env, check=True)
     try:
