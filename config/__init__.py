@@ -12,6 +12,7 @@ from broadsheet.config.errors import (
     EnrichError,
     ExtractError,
     FetchError,
+    QueryError,
     WarehouseError,
 )
 from broadsheet.config.settings import Settings, load_settings
@@ -24,6 +25,7 @@ __all__ = [
     "EnrichError",
     "ExtractError",
     "FetchError",
+    "QueryError",
     "Settings",
     "SourceConfig",
     "Taxonomy",

@@ -5,7 +5,8 @@
     ├── FetchError         a request failed or returned something unusable
     ├── ExtractError       a page held no article text we could use      (permanent)
     ├── EnrichError        a model failed on an article                  (permanent)
-    └── WarehouseError     the warehouse could not be opened or written
+    ├── WarehouseError     the warehouse could not be opened or written
+    └── QueryError         a statement the warehouse refused to run      (permanent)
 
 Every error carries ``transient``: True means the same call may succeed later (a timeout,
 a 503, a locked warehouse) and is worth a retry; False means retrying changes nothing.
@@ -49,3 +50,9 @@ class EnrichError(BroadsheetError):
 
 class WarehouseError(BroadsheetError):
     code = "warehouse"
+
+
+class QueryError(BroadsheetError):
+    """A bad statement (syntax, unknown table, a write on a read-only connection): the user's to fix."""
+
+    code = "query"

@@ -61,7 +61,7 @@ def settings_markdown() -> str:
 
 
 def _argument(param: Any) -> str:
-    name = param.name.upper() + ("..." if param.nargs == -1 else "")
+    name = (param.metavar or param.name.upper()) + ("..." if param.nargs == -1 else "")
     return name if param.required else f"[{name}]"
 
 
@@ -71,8 +71,12 @@ def cli_markdown() -> str:
     from broadsheet.flows import cli
 
     group = typer.main.get_command(cli.app)
-    lines = []
+    commands = {}
     for name, command in group.commands.items():  # type: ignore[attr-defined]
+        inner = getattr(command, "commands", None)  # a group (`sources`): its subcommands
+        commands.update({f"{name} {sub}": c for sub, c in inner.items()} if inner else {name: command})
+    lines = []
+    for name, command in commands.items():
         params = [p for p in command.params if p.name != "help"]
         usage = " ".join(_argument(p) for p in params if p.param_type_name == "argument")
         lines += [f"### `broadsheet {name}{' ' + usage if usage else ''}`", "", _cell(command.help or ""), ""]

@@ -1,18 +1,16 @@
-"""The ``broadsheet`` command line: ingest, query, stats, demo, server and serve.
+"""The ``broadsheet`` command line: ingest, query, search, export, stats, demo, reenrich, server and serve
+(``show``, ``extract`` and ``sources`` live in :mod:`.cli_inspect`).
 
-Commands only parse arguments, call library functions and print. Exit codes scripts can rely on:
-0 success, 1 unexpected failure, 2 bad usage or settings, 3 warehouse unavailable (missing or
-locked), 4 an ingest could not read one of its sources at all. ``--json`` prints machine-readable
-output; ``--quiet`` prints nothing but errors. Library log lines and Python warnings are shown only with
-``broadsheet --verbose COMMAND``; ``serve`` always shows its runs' log lines (they are its output).
-"""
+Commands only parse arguments, call library functions and print (:mod:`.output`: plain text for people,
+the versioned machine format of ``--format``). Exit codes scripts can rely on: 0 success, 1 unexpected
+failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or locked), 4 an ingest
+could not read one of its sources at all. ``--quiet`` prints nothing but errors. Library log lines and
+Python warnings are shown only with ``broadsheet --verbose COMMAND``; ``serve`` always shows its runs'
+log lines (they are its output)."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import logging
 import os
 import sys
@@ -23,20 +21,30 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from broadsheet.config.errors import BroadsheetError, ConfigError, WarehouseError
-from broadsheet.config.retry import retry_transient
+from broadsheet.config.errors import BroadsheetError, ConfigError, QueryError, WarehouseError
 from broadsheet.config.settings import (
     DEFAULT_SOURCES_FILE,
     Settings,
     apply_process_environment,
-    load_settings,
     prefect_api_url,
 )
 from broadsheet.config.sources import SOURCE_KINDS, SourceConfig, SourceKind, load_sources, source_from_argument
+from broadsheet.flows.cli_common import (
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    JsonOption,
+    QuietOption,
+    chosen_format,
+    retry_locked,
+    settings_from,
+)
+from broadsheet.flows.cli_inspect import extract, show, sources_app
+from broadsheet.flows.cli_progress import stage_bars
+from broadsheet.flows.output import FORMAT_VERSION, OutputFormat, err, error, out, print_record, print_rows, warning
 from broadsheet.tasks.fetch import is_url
 
 app = typer.Typer(
@@ -45,39 +53,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_WAREHOUSE, EXIT_SOURCE_FAILED = 1, 2, 3, 4
 
-DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: warehouse.path, "
-                                                            "data/broadsheet.duckdb).")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings TOML read over the defaults "
-                                                                    "(default: ./broadsheet.toml if present).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron).")]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _settings(config: Path | None, db: Path | None, **sections: dict[str, Any]) -> Settings:
-    """Settings with command-line values (highest precedence) merged over TOML and environment."""
-    overrides: dict[str, dict[str, Any]] = {key: value for key, value in sections.items() if value}
-    if db is not None:
-        overrides["warehouse"] = {"path": db}
-    return load_settings(config, **overrides)
-
-
 _verbose = False
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        out.print(f"broadsheet {version('broadsheet')} (output format {FORMAT_VERSION})")
+        raise typer.Exit()
 
 
 @app.callback()
 def _global_options(verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also show library log lines (Prefect, trafilatura) and Python warnings.")] = False,
+        _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Print broadsheet's version and its output format's, then exit.")]
+        = False,
 ) -> None:
     global _verbose
     _verbose = verbose
@@ -113,6 +108,7 @@ def ingest(
                                    "undated ones are kept (discover.since).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    output: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -120,17 +116,16 @@ def ingest(
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     window = {**({"limit": limit} if limit else {}), **({"since": since.date()} if since else {})}
-    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size},
-                         discover=window)
+    settings = settings_from(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size},
+                             discover=window)
     chosen = _chosen_sources(sources or [], kind, sources_file or settings.pipeline.sources_file)  # type: ignore[arg-type]
-    summary = _run_ingest(chosen, settings, quiet or as_json)
-    if as_json:
-        out.print_json(json.dumps(summary.to_dict()))
-    elif not quiet:
-        _print_summary(summary)
+    output = chosen_format(output, as_json)
+    summary = _run_ingest(chosen, settings, quiet or output is not OutputFormat.table)
+    if not quiet or output is not OutputFormat.table:
+        print_record(summary.to_dict(), output, lambda: _print_summary(summary))
     if summary.failed_sources:
-        err.print(f"[red]error:[/red] could not read source(s) {', '.join(summary.failed_sources)}: "
-                  "see the rejections above (stage discover)")
+        for name, message in summary.failures.items():
+            error(f"could not read source {name!r}: {message}")
         raise typer.Exit(EXIT_SOURCE_FAILED)
 
 
@@ -155,13 +150,7 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
 
     if quiet:
         return run_ingest(sources, settings)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("ingesting", total=None)
-
-        def show(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
-
+    with stage_bars(err) as show:
         return run_ingest(sources, settings, on_progress=show)
 
 
@@ -174,12 +163,13 @@ def _print_summary(summary: Any, warehouse: bool = True) -> None:
         table.add_row(stage, str(value))
     out.print(table)
     for reason, count in summary.rejections.items():
-        out.print(f"  rejected {reason}: {count} (e.g. {summary.examples[reason]})")
+        example = summary.messages.get(reason) or summary.examples[reason]
+        out.print(f"  rejected {reason}: {count}, e.g. {example}")
     if summary.pending_batches:
-        out.print(f"[yellow]{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
-                  "the next run loads them[/yellow]")
-    for warning in summary.warnings:
-        out.print(f"[yellow]warning: {warning}[/yellow]")
+        warning(f"{summary.pending_batches} batch(es) staged, not loaded: the warehouse was locked; "
+                "the next run loads them")
+    for message in summary.warnings:
+        warning(f"warning: {message}")
     if warehouse:
         out.print(f"Warehouse: {summary.warehouse}")
 
@@ -187,39 +177,17 @@ def _print_summary(summary: Any, warehouse: bool = True) -> None:
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run, read-only (SELECT, DESCRIBE, SHOW ...).")],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     wait: Annotated[float, typer.Option(help="Seconds to keep retrying while a load holds the warehouse.")] = 10.0,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Run SQL against the warehouse, opened read-only, and print the result."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     from broadsheet.warehouse.reports import run_query
 
-    columns, rows = _retry_locked(lambda: run_query(settings.warehouse, sql), wait)
-    _print_rows(columns, rows, output)
-
-
-def _retry_locked(action: Any, wait: float) -> Any:
-    """``action()``, tried again every quarter second for up to ``wait`` seconds while the warehouse is locked."""
-    return retry_transient(action, wait, delay=0.25, kind=WarehouseError)
-
-
-def _print_rows(columns: list[str], rows: list[tuple], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
-        sys.stdout.write(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str,
-                                    ensure_ascii=False) + "\n")
-    elif output is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        sys.stdout.write(buffer.getvalue())
-    else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if value is None else str(value) for value in row))
-        out.print(table)
+    columns, rows = retry_locked(lambda: run_query(settings.warehouse, sql), wait)
+    print_rows(columns, rows, output)
 
 
 class SearchMode(StrEnum):
@@ -241,19 +209,19 @@ def search(
     entity: Annotated[str | None, typer.Option(help="Only articles naming this entity (name or id).")] = None,
     topic: Annotated[str | None, typer.Option(help="Only articles with this topic (id or label).")] = None,
     limit: Annotated[int, typer.Option(help="Results shown at most.", min=1, max=1000)] = 10,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Search the latest article versions by words (BM25) or meaning (embeddings), with filters."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     from broadsheet.flows.search import run_search
     from broadsheet.warehouse.search import SearchFilters
 
     filters = SearchFilters(since.date() if since else None, until.date() if until else None, source, entity, topic)
-    hits = _retry_locked(lambda: run_search(settings, text, mode.value, filters, limit), 10.0)
+    hits = retry_locked(lambda: run_search(settings, text, mode.value, filters, limit), 10.0)
     columns = ["score", "article_date", "source_id", "title", "canonical_url", "article_id"]
-    _print_rows(columns, [(round(h.score, 4), h.article_date, h.source_id, h.title, h.canonical_url, h.article_id)
+    print_rows(columns, [(round(h.score, 4), h.article_date, h.source_id, h.title, h.canonical_url, h.article_id)
                           for h in hits], output)
 
 
@@ -262,36 +230,34 @@ def export(
     folder: Annotated[Path, typer.Argument(help="Folder to write the Parquet files into (created if missing).")],
     db: DbOption = None,
     config: ConfigOption = None,
+    output: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
     """Write the warehouse as Parquet, article tables partitioned by date, for other tools."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     from broadsheet.warehouse.connection import connect
     from broadsheet.warehouse.export import export_parquet
 
-    with contextlib.closing(_retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)) as conn:
+    with contextlib.closing(retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)) as conn:
         result = export_parquet(conn, folder)
-    if as_json:
-        sys.stdout.write(json.dumps({"folder": str(result.folder), "rows": result.rows}) + "\n")
-    else:
-        out.print(f"Exported to {result.folder}: " + ", ".join(f"{t} {n}" for t, n in result.rows.items()))
+    print_record({"folder": result.folder, "rows": result.rows}, chosen_format(output, as_json),
+                 lambda: out.print(f"Exported to {result.folder}: " +
+                                   ", ".join(f"{t} {n}" for t, n in result.rows.items())))
 
 
 @app.command()
-def stats(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def stats(db: DbOption = None, config: ConfigOption = None, output: FormatOption = OutputFormat.table,
+          as_json: JsonOption = False) -> None:
     """Summarise the warehouse: rows per table, top entities, top topics, rejections, last runs."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     from broadsheet.warehouse.reports import warehouse_report
 
-    report = _retry_locked(lambda: warehouse_report(settings.warehouse), 10.0)
-    if as_json:
-        sys.stdout.write(json.dumps(report, default=str, ensure_ascii=False) + "\n")
-        return
-    _print_report(report)
+    report = retry_locked(lambda: warehouse_report(settings.warehouse), 10.0)
+    print_record(report, chosen_format(output, as_json), lambda: _print_report(report))
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    out.print(f"[bold]Warehouse[/bold] {report['warehouse']}")
+    out.print(Text.assemble(("Warehouse", "bold"), f" {report['warehouse']}"))
     out.print("  " + ", ".join(f"{table} {count}" for table, count in report["tables"].items()))
     for title, key in (("Top entities", "top_entities"), ("Top topics", "top_topics"),
                        ("Rejections", "rejections"), ("Last runs", "runs")):
@@ -300,7 +266,7 @@ def _print_report(report: dict[str, Any]) -> None:
             continue
         table = Table(*rows[0].keys(), title=title, title_justify="left")
         for row in rows:
-            table.add_row(*(_cell(key, value) for key, value in row.items()))
+            table.add_row(*(Text(_cell(key, value)) for key, value in row.items()))
         out.print(table)
 
 
@@ -316,24 +282,27 @@ def _cell(column: str, value: Any) -> str:
 
 
 @app.command()
-def demo(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False,
-         quiet: QuietOption = False) -> None:
+def demo(db: DbOption = None, config: ConfigOption = None, output: FormatOption = OutputFormat.table,
+         as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Serve a small news site on 127.0.0.1, ingest its RSS feed, and summarise the warehouse."""
-    settings = _settings(config, db, http={"allow_private_addresses": True})
+    settings = settings_from(config, db, http={"allow_private_addresses": True})
     from broadsheet.flows.demo import demo_site
     from broadsheet.warehouse.reports import warehouse_report
 
     with demo_site() as feed_url:
-        if not quiet and not as_json:
+        output = chosen_format(output, as_json)
+        machine = output is not OutputFormat.table
+        if not quiet and not machine:
             out.print(f"Demo news site: {feed_url}\nIngesting into {settings.warehouse.path}", markup=False)
         summary = _run_ingest([SourceConfig(name="demo", location=feed_url, kind="feed")], settings,
-                              quiet or as_json)
+                              quiet or machine)
     report = warehouse_report(settings.warehouse)
-    if as_json:
-        sys.stdout.write(json.dumps({"run": summary.to_dict(), "warehouse": report}, default=str) + "\n")
-    elif not quiet:
+    def human() -> None:
         _print_summary(summary, warehouse=False)
         _print_report(report)
+
+    if not quiet or machine:
+        print_record({"run": summary.to_dict(), "warehouse": report}, output, human)
 
 
 @app.command()
@@ -344,24 +313,30 @@ def reenrich(
     batch_size: Annotated[int | None, typer.Option(help="Articles per batch (pipeline.batch_size).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    output: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Re-enrich stored articles tagged by older models, rules or taxonomy, from their stored text."""
-    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
+    settings = settings_from(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
     from broadsheet.warehouse.connection import warehouse_exists
 
     if not warehouse_exists(settings.warehouse):
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
-    _quiet_logging(quiet or as_json)
-    from broadsheet.flows.reenrich import reenrich_flow
+    output = chosen_format(output, as_json)
+    if dry_run:  # answered from the warehouse alone: no flow run, no Prefect server
+        from broadsheet.flows.reenrich import count_stale
 
-    summary = reenrich_flow(settings, limit, dry_run)
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
-    elif not quiet:
-        verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
-        out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}")
+        summary = retry_locked(lambda: count_stale(settings, limit))
+    else:
+        _quiet_logging(quiet or output is not OutputFormat.table)
+        from broadsheet.flows.reenrich import reenrich_flow
+
+        summary = reenrich_flow(settings, limit)
+    verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
+    if not quiet or output is not OutputFormat.table:
+        print_record(summary.to_dict(), output,
+                     lambda: out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}"))
 
 
 @app.command()
@@ -375,6 +350,7 @@ def reextract(
                           "pipeline.sources_file, else config/sources.toml).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    output: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -382,24 +358,24 @@ def reextract(
 
     Articles whose canonical URL or text changed get a new id; `article_key_changes` maps old ids to new.
     Those whose text or title changed are enriched again."""
-    settings = _settings(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
+    settings = settings_from(config, db, pipeline={} if batch_size is None else {"batch_size": batch_size})
     from broadsheet.warehouse.connection import warehouse_exists
 
     if not warehouse_exists(settings.warehouse):
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
-    _quiet_logging(quiet or as_json)
+    output = chosen_format(output, as_json)
+    _quiet_logging(quiet or output is not OutputFormat.table)
     from broadsheet.flows.reextract import reextract_flow
 
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path) if sources_file or path.exists() else []
     summary = reextract_flow(settings, limit, dry_run, sources)
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
-    elif not quiet:
-        verb = "stale (dry run)" if dry_run else (
-            f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "
-            f"{summary.rejected} rejected")
-        out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}", markup=False)
+    verb = "stale (dry run)" if dry_run else (
+        f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "
+        f"{summary.rejected} rejected")
+    if not quiet or output is not OutputFormat.table:
+        print_record(summary.to_dict(), output,
+                     lambda: out.print(f"{summary.stale} article(s) {verb} in {summary.warehouse}"))
 
 
 @app.command()
@@ -408,7 +384,7 @@ def server(
     config: ConfigOption = None,
 ) -> None:
     """Start a local Prefect server (UI and run history) and keep it running until Ctrl-C."""
-    settings = _settings(config, None, server={} if port is None else {"port": port})
+    settings = settings_from(config, None, server={} if port is None else {"port": port})
     from broadsheet.flows.prefect_server import serve_until_stopped, start_server
 
     process = start_server(settings.server, settings.server.port)
@@ -425,7 +401,7 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C."""
-    settings = _settings(config, None)
+    settings = settings_from(config, None)
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path)
     from broadsheet.flows.prefect_server import use_running_server
@@ -439,26 +415,31 @@ def serve(
     serve_sources(chosen)
 
 
+app.command()(show)
+app.command()(extract)
+app.add_typer(sources_app, name="sources")
+
+
 def main() -> None:
     """Entry point of the ``broadsheet`` console script."""
     apply_process_environment()
     try:
         app()
     except WarehouseError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        error(exc.message)
         sys.exit(EXIT_WAREHOUSE)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+    except (ConfigError, QueryError) as exc:
+        error(exc.message)
         sys.exit(EXIT_USAGE)
     except BroadsheetError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        error(exc.message)
         sys.exit(EXIT_FAILURE)
     except Exception as exc:
         if not _lost_prefect_api(exc):
             raise
-        err.print(f"[red]error:[/red] lost the Prefect API at {prefect_api_url()} during the run ({exc}). "
-                  "The warehouse holds only whole batches; start the server again (or unset PREFECT_API_URL) "
-                  "and run the same command again: it picks up where this run stopped.")
+        error(f"lost the Prefect API at {prefect_api_url()} during the run ({exc}). "
+              "The warehouse holds only whole batches; start the server again (or unset PREFECT_API_URL) "
+              "and run the same command again: it picks up where this run stopped.")
         sys.exit(EXIT_FAILURE)
 
 

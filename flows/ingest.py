@@ -11,22 +11,21 @@ from __future__ import annotations
 import contextvars
 import uuid
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
 from prefect import flow, runtime, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
+from prefect.states import Completed, State
 
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
-from broadsheet.flows import progress
 from broadsheet.flows.prefect_server import start_temporary_api, use_running_server
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.runners import with_task_runner
-from broadsheet.tasks import workers
+from broadsheet.tasks import progress, workers
 from broadsheet.tasks.batch import (
     discover_task,
     enrich_batch,
@@ -41,13 +40,14 @@ from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, rec
 
 
 def run_ingest(sources: list[SourceConfig], settings: Settings,
-               on_progress: Callable[[int, int, str], None] | None = None) -> RunSummary:
+               on_progress: progress.Reporter | None = None) -> RunSummary:
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
     Starts the worker processes first (their models load meanwhile), sends the run to the server
     ``broadsheet server`` started (or PREFECT_API_URL's), else starts Prefect's temporary server in the
     background; runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and
-    ``source:<name>``; stops the workers at the end. ``on_progress(done, total, what)`` hears of each batch.
+    ``source:<name>``; stops the workers at the end. ``on_progress(stage, finished, expected)`` hears how many
+    documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
     workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
@@ -74,6 +74,10 @@ def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
 def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -> RunSummary:
     """Ingest every source into the warehouse; failures become rejection rows, never a failed run.
 
+    A run with warnings (a source that could not be read at all, a source that drifted) ends in the
+    state "Completed with warnings", whose message says why, so it stands out in the UI and to automations;
+    calling the flow still returns the summary.
+
     Without ``settings`` (a scheduled run) they are loaded where the flow runs: defaults, the user
     TOML and ``BROADSHEET_*`` variables of the worker.
     """
@@ -97,15 +101,28 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
-    return summary
+    return _final_state(summary)  # type: ignore[return-value]
+
+
+WARNINGS_STATE = "Completed with warnings"
+
+
+def _final_state(summary: RunSummary) -> RunSummary | State[RunSummary]:
+    """The summary, as a state named :data:`WARNINGS_STATE` when a source failed or drifted."""
+    problems = [f"source {name!r} could not be read: {message}" for name, message in summary.failures.items()]
+    problems += summary.warnings
+    if not problems:
+        return summary
+    return Completed(data=summary, name=WARNINGS_STATE, message="; ".join(problems))
 
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
     with connected(settings.warehouse) as conn:
         health = source_health(conn, summary.run_id)
-    summary.warnings = [f"source {name!r} could not be read at all" for name in summary.failed_sources]
-    summary.warnings += [warning for h in health for warning in h.drift()]
+    summary.warnings = [warning for h in health for warning in h.drift()]
+    for name, message in summary.failures.items():
+        get_run_logger().error("source %r could not be read at all: %s", name, message)
     for warning in summary.warnings:
         get_run_logger().warning(warning)
     create_markdown_artifact(summary_markdown(summary), key="ingest-summary",
@@ -132,25 +149,25 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     pending = 0
     carry = _carry(discovery)
     chunks = _chunks(discovery.candidates, settings.pipeline.batch_size) or [[]]
+    progress.expect("fetch", len(discovery.candidates) + len(discovery.pages))
+    progress.advance("fetch", len(discovery.pages))  # fetched by discovery already
+    progress.expect("batches", len(chunks))
     if len(chunks) > 1:
         workers.start(settings)  # their models load while the first batch is fetched
-    total, submitted, done = len(discovery.candidates), 0, 0
-    in_flight: deque[tuple[int, str, Future[tuple[RunCounts, Batch, int]]]] = deque()
+    total, submitted = len(discovery.candidates), 0
+    in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
     with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch") as threads:
         for number, chunk in enumerate(chunks, 1):
             first, last = submitted + 1, submitted + len(chunk)
             label = f"{prefix}batch {number}/{len(chunks)} (documents {first}-{last} of {total})"
             context = contextvars.copy_context()  # the flow run's context, so task runs belong to it
-            in_flight.append((len(chunk), label,
-                              threads.submit(context.run, _run_batch, chunk, carry, run_id, settings, label)))
+            in_flight.append(threads.submit(context.run, _run_batch, chunk, carry, run_id, settings, label))
             carry, submitted = Batch(), submitted + len(chunk)
             while in_flight and (len(in_flight) >= BATCHES_IN_FLIGHT or number == len(chunks)):
-                size, finished, future = in_flight.popleft()
-                batch_counts, batch, pending = future.result()
+                batch_counts, batch, pending = in_flight.popleft().result()
                 counts.add(batch_counts)
                 rejections += batch.rejections
-                done += size
-                progress.report(done, total, finished)
+                progress.advance("batches", 1)
     return counts, rejections, pending
 
 
@@ -168,7 +185,9 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     """One batch through every stage; task runs are named after the batch they work on."""
     fetched = run(fetch_task, f"fetch {label}", candidates, settings)
     pages = carry.pages + fetched.pages
+    progress.expect("extract", len(pages))
     fresh, extract_rejections, extracted = run(extract_task, f"extract {label}", pages, settings)
+    progress.expect("enrich", len(fresh))
     enriched, enrichments, enrich_rejections = enrich_batch(fresh, settings, label)
     batch = Batch(articles=enriched, enrichments=enrichments, pages=pages,
                   fetches=carry.fetches + fetched.fetches,

@@ -19,7 +19,7 @@ from prefect import flow, runtime
 from broadsheet.config.records import Batch
 from broadsheet.config.settings import Settings
 from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
-from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.tasks.enrich import stale_articles, taxonomy_for
 from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.enrichments import drop_orphan_entities
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_topics, start_run
@@ -40,13 +40,17 @@ class ReenrichSummary:
         return dict(vars(self))
 
 
-@flow(name="reenrich", validate_parameters=False)
-def reenrich_flow(settings: Settings, max_articles: int | None = None, dry_run: bool = False) -> ReenrichSummary:
-    """Re-enrich every stale article (at most ``max_articles``); ``dry_run`` only counts them."""
+def count_stale(settings: Settings, max_articles: int | None = None) -> ReenrichSummary:
+    """What a reenrich run would redo, without running one (no flow run, no Prefect server)."""
+    stale = stale_articles(settings, max_articles)
+    return ReenrichSummary("", str(settings.warehouse.path), len(stale), 0, 0)
+
+
+@flow(name="reenrich", flow_run_name="reenrich {settings.warehouse.path.name}", validate_parameters=False)
+def reenrich_flow(settings: Settings, max_articles: int | None = None) -> ReenrichSummary:
+    """Re-enrich every stale article (at most ``max_articles``); named like ingest runs (``reenrich FILE``)."""
     run_id = runtime.flow_run.id or str(uuid.uuid4())
     stale = run(stale_articles_task, "find-stale", settings, max_articles)
-    if dry_run:
-        return ReenrichSummary(run_id, str(settings.warehouse.path), len(stale), 0, 0)
     _begin(settings, run_id, runtime.flow_run.id, max_articles)
     counts, status = RunCounts(), "failed"
     try:

@@ -37,12 +37,14 @@ class RunSummary:
     pending_batches: int = 0
     failed_sources: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    messages: dict[str, str] = field(default_factory=dict)  # stage/reason -> the example's message
+    failures: dict[str, str] = field(default_factory=dict)  # failed source -> why it could not be read
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "warehouse": self.warehouse, "counts": vars(self.counts),
-                "rejections": self.rejections, "examples": self.examples,
+                "rejections": self.rejections, "examples": self.examples, "messages": self.messages,
                 "pending_batches": self.pending_batches, "failed_sources": self.failed_sources,
-                "warnings": self.warnings}
+                "failures": self.failures, "warnings": self.warnings}
 
 
 def summarise(run_id: str, path: Path, counts: RunCounts, rejections: list[Rejection], pending: int,
@@ -50,11 +52,14 @@ def summarise(run_id: str, path: Path, counts: RunCounts, rejections: list[Rejec
     """The run's summary; a source whose own location was rejected at discovery failed as a whole."""
     by_reason = Counter(f"{r.stage}/{r.error_type}" for r in rejections)
     examples: dict[str, str] = {}
+    messages: dict[str, str] = {}
     for rejection in rejections:
         examples.setdefault(f"{rejection.stage}/{rejection.error_type}", rejection.url)
-    failed = sorted({r.source for r in rejections
-                     if r.stage == "discover" and source_locations.get(r.source) == r.url})
-    return RunSummary(run_id, str(path), counts, dict(by_reason.most_common()), examples, pending, failed)
+        messages.setdefault(f"{rejection.stage}/{rejection.error_type}", rejection.message)
+    failures = {r.source: r.message for r in rejections
+                if r.stage == "discover" and source_locations.get(r.source) == r.url}
+    return RunSummary(run_id, str(path), counts, dict(by_reason.most_common()), examples, pending,
+                      sorted(failures), messages=messages, failures=dict(sorted(failures.items())))
 
 
 def summary_markdown(summary: RunSummary) -> str:
@@ -65,11 +70,18 @@ def summary_markdown(summary: RunSummary) -> str:
     if summary.pending_batches:
         lines += ["", f"**{summary.pending_batches} batch(es) staged but not loaded**: the warehouse was "
                       "locked; the next run loads them."]
+    if summary.failures:
+        lines += ["", "## Sources that could not be read", "", "| source | why |", "|---|---|"]
+        lines += [f"| {source} | {_cell(message)} |" for source, message in summary.failures.items()]
     if summary.rejections:
-        lines += ["", "## Rejections", "", "| stage/reason | count | example |", "|---|---|---|"]
-        lines += [f"| {reason} | {count} | {summary.examples[reason]} |"
+        lines += ["", "## Rejections", "", "| stage/reason | count | example | message |", "|---|---|---|---|"]
+        lines += [f"| {reason} | {count} | {summary.examples[reason]} | {_cell(summary.messages.get(reason, ''))} |"
                   for reason, count in summary.rejections.items()]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 @dataclass(frozen=True)

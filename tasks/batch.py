@@ -24,13 +24,13 @@ from broadsheet.config.records import Article, Batch, Candidate, Discovery, Enri
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import DedupSettings, Settings, WarehouseSettings
 from broadsheet.config.sources import SourceConfig, settings_for_source
-from broadsheet.tasks import workers
+from broadsheet.tasks import progress, workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source, select_candidates
-from broadsheet.tasks.enrich import current_enrichers
+from broadsheet.tasks.enrich import stale_articles
 from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
-from broadsheet.warehouse.enrichments import read_articles, stale_article_ids
+from broadsheet.warehouse.enrichments import read_articles
 from broadsheet.warehouse.fetch_history import read_validators, seen_urls, validator_lookup
 from broadsheet.warehouse.loading import LoadResult, load_staged
 from broadsheet.warehouse.runs import known_article_ids
@@ -101,7 +101,9 @@ def fetch_task(candidates: list[Candidate], settings: Settings) -> FetchOutcome:
     """Fetch a batch, conditionally where the warehouse has validators from an earlier fetch."""
     validators = read_validators(settings.warehouse, [c.url for c in candidates if c.archive is None])
     with FETCH_TURN:
-        return fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
+        outcome = fetch_pages(candidates, settings.http, validators=validators, state=fetch_state())
+    progress.advance("fetch", len(candidates))
+    return outcome
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -109,6 +111,7 @@ def extract_task(pages: list[Page], settings: Settings) -> tuple[list[Article], 
     """Extract a batch over the worker processes: the articles new to the warehouse (and to the batch),
     the rejections, and how many articles were extracted in all."""
     html_pages, not_html = require_html(pages)
+    progress.advance("extract", len(not_html))
     articles, rejected = workers.extract_pages(html_pages, settings)
     return drop_known(articles, settings.warehouse), not_html + rejected, len(articles)
 
@@ -146,15 +149,13 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
         futures = [enrich_task.with_options(task_run_name=f"enrich {label} part {n}/{len(chunks)}").submit(chunk, alone)
                    for n, chunk in enumerate(chunks, 1)]
     results = [future.result() for future in futures]
+    progress.advance("enrich", len(articles))  # Dask's workers report to no one here
     return ([a for r in results for a in r[0]], [e for r in results for e in r[1]], [j for r in results for j in r[2]])
 
 
 @task(name="find-stale", cache_policy=NO_CACHE)
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
-    """Ids of stored articles enriched by other enricher versions than the current settings'."""
-    enrichers = current_enrichers(settings)
-    with connected(settings.warehouse) as conn:
-        return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)
+    return stale_articles(settings, max_articles)
 
 
 @task(name="read-articles", cache_policy=NO_CACHE)

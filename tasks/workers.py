@@ -34,10 +34,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from broadsheet.config.records import Article, Enrichment, Page, Rejection, Stage
 from broadsheet.config.settings import Settings
+from broadsheet.tasks import progress
 from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
 from broadsheet.tasks.extract import extract_articles
 
@@ -92,14 +93,14 @@ def start(settings: Settings) -> None:
 
 def extract_pages(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
     """:func:`extract_articles` over the workers; articles and rejections in page order."""
-    parts = _map(_extract_job, pages, settings, lambda page: ([], [_crashed("extract", page)]))
+    parts = _map(_extract_job, pages, settings, lambda page: ([], [_crashed("extract", page)]), "extract")
     return ([a for part in parts for a in part[0]], [r for part in parts for r in part[1]])
 
 
 def enrich(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
     """:func:`enrich_articles` over the workers: the articles enriched (in order), their enrichments,
     and a rejection for each article that crashed its worker twice."""
-    parts = _map(_enrich_job, articles, settings, lambda article: ([], [], [_crashed("enrich", article)]))
+    parts = _map(_enrich_job, articles, settings, lambda article: ([], [], [_crashed("enrich", article)]), "enrich")
     return ([a for part in parts for a in part[0]], [e for part in parts for e in part[1]],
             [r for part in parts for r in part[2]])
 
@@ -144,23 +145,37 @@ def _crashed(stage: Stage, item: Page | Article) -> Rejection:
 
 
 def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], settings: Settings,
-         crashed: Callable[[Item], Result]) -> list[Result]:
-    """``job`` over ``items`` in chunks, in this process or over the pool; one result per chunk, in order."""
+         crashed: Callable[[Item], Result], stage: str) -> list[Result]:
+    """``job`` over ``items`` in chunks, in this process or over the pool; one result per chunk, in order.
+    Each chunk is reported to :mod:`~broadsheet.tasks.progress` as ``stage`` as soon as it is done."""
     workers, size = worker_count(settings), settings.pipeline.worker_chunk
     settings = _sharing_cpus(settings, workers)
-    if not items:
-        return []
-    if workers < 2 or _pool is None:
-        return [_run_job(job, items, settings)]
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    if workers < 2 or _pool is None:
+        return [_reported(_run_job(job, chunk, settings), stage, len(chunk)) for chunk in chunks]
     futures = [_submit(workers, job, chunk, settings) for chunk in chunks]
+    for chunk, future in zip(chunks, futures, strict=True):
+        future.add_done_callback(_advance_when_done(stage, len(chunk)))
     results: list[Result] = []
     for chunk, future in zip(chunks, futures, strict=True):
         try:
             results.append(future.result())
         except BrokenProcessPool:
-            results += _retry_alone(job, chunk, settings, crashed)
+            results += [_reported(result, stage, 1) for result in _retry_alone(job, chunk, settings, crashed)]
     return results
+
+
+def _advance_when_done(stage: str, documents: int) -> Callable[[Future[Any]], None]:
+    """A callback reporting a job's documents as the worker hands it back (a lost job is reported on retry)."""
+    def advance(future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            progress.advance(stage, documents)
+    return advance
+
+
+def _reported(result: Result, stage: str, documents: int) -> Result:
+    progress.advance(stage, documents)
+    return result
 
 
 def _retry_alone(job: Callable[[list[Item], Settings], Result], chunk: list[Item], settings: Settings,

@@ -57,3 +57,17 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a warehouse holding what ``broadsheet demo`` loads (the real ingest flow), built once."""
+    from broadsheet.config.sources import SourceConfig
+    from broadsheet.flows.demo import demo_site
+    from broadsheet.flows.ingest import ingest_flow
+
+    settings = load_settings(warehouse={"path": tmp_path_factory.mktemp("demo") / "demo.duckdb"},
+                             http={"allow_private_addresses": True, "obey_robots": False, "max_retries": 0})
+    with demo_site() as feed:
+        ingest_flow([SourceConfig(name="demo", location=feed, kind="feed")], settings)
+    return settings

@@ -6,8 +6,8 @@ from typing import Any
 
 import duckdb
 
-from broadsheet.config.errors import WarehouseError
-from broadsheet.warehouse.connection import Target, connected, describe
+from broadsheet.config.errors import QueryError, WarehouseError
+from broadsheet.warehouse.connection import Target, connected, describe, warehouse_exists
 from broadsheet.warehouse.sql import query
 
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions",
@@ -22,10 +22,11 @@ def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
             columns = [d[0] for d in result.description or []]
             return columns, result.fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {exc}", code="query") from exc
+            raise QueryError(f"query failed: {exc}") from exc
 
 
-def _records(conn: duckdb.DuckDBPyConnection, name: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
+def _records(conn: duckdb.DuckDBPyConnection, name: str,
+             parameters: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
     result = conn.execute(query(name), parameters or [])
     columns = [d[0] for d in result.description or []]
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
@@ -51,3 +52,34 @@ def _report(conn: duckdb.DuckDBPyConnection, path: Target, limit: int) -> dict[s
         }
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot read the warehouse summary from {path}: {exc}", code="query") from exc
+
+
+def article_report(path: Target, key: str) -> dict[str, Any]:
+    """One article by id, URL or canonical URL: its metadata, entities with salience, topics, keyphrases,
+    duplicate cluster and versions. QueryError when the warehouse holds no such article."""
+    with connected(path, read_only=True) as conn:
+        found = _records(conn, "show_article", {"key": key})
+        if not found:
+            raise QueryError(f"no article with id or URL {key!r}: find one with `broadsheet search` or "
+                             "`broadsheet query \"select article_id, url from latest_articles\"`")
+        article = found[0]
+        ids = {"article_id": article["article_id"]}
+        cluster_id = article.pop("cluster_id")
+        cluster = {"cluster_id": cluster_id, "match_kind": article.pop("match_kind"),
+                   "others": _records(conn, "show_cluster_members",
+                                      {**ids, "cluster_id": cluster_id})}
+        return {"article": article,
+                "entities": _records(conn, "show_article_entities", ids),
+                "topics": _records(conn, "show_article_topics", ids),
+                "keyphrases": _records(conn, "show_article_keyphrases", ids),
+                "cluster": cluster,
+                "versions": _records(conn, "show_article_versions",
+                                     {"canonical_url": article["canonical_url"]})}
+
+
+def source_status(path: Target) -> dict[str, dict[str, Any]]:
+    """Last fetch and health of each source with history, by name (empty without a warehouse)."""
+    if not warehouse_exists(path):
+        return {}
+    with connected(path, read_only=True) as conn:
+        return {row.pop("source_id"): row for row in _records(conn, "source_status")}

@@ -5,8 +5,8 @@
 """
 
 from broadsheet.tasks.enrich.embeddings import embed, embedding_model
-from broadsheet.tasks.enrich.enrichers import current_enrichers, enrich_articles, load_models
+from broadsheet.tasks.enrich.enrichers import current_enrichers, enrich_articles, load_models, stale_articles
 from broadsheet.tasks.enrich.topics import article_lead, score_topics, taxonomy_for
 
 __all__ = ["article_lead", "current_enrichers", "embed", "embedding_model", "enrich_articles", "load_models",
-           "score_topics", "taxonomy_for"]
+           "score_topics", "stale_articles", "taxonomy_for"]

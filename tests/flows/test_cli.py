@@ -18,7 +18,8 @@ from broadsheet.config.settings import Settings
 from broadsheet.flows.cli import app, main
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export", "reenrich", "reextract")
+COMMANDS = ("ingest", "query", "stats", "demo", "server", "serve", "search", "export", "reenrich", "reextract",
+            "show", "extract", "sources")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -40,13 +41,13 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path / "cli.duckdb"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "sources"] + ["sources list", "sources check"])
 def test_every_command_has_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                 command: str) -> None:
-    code, out, _ = run(monkeypatch, capsys, command, "--help")
+    code, out, _ = run(monkeypatch, capsys, *command.split(), "--help")
     assert code == 0
     assert "Usage:" in out and "--config" in out
-    assert ("--db" in out) == (command not in ("server", "serve"))
+    assert ("--db" in out) == (command not in ("server", "serve", "extract", "sources check"))
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -61,7 +62,7 @@ def test_ingest_query_and_stats(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 
     code, out, _ = run(monkeypatch, capsys, "query", "select count(*) as n from articles", "--db", str(env),
                        "--format", "json")
-    assert (code, json.loads(out)) == (0, [{"n": 5}])
+    assert (code, json.loads(out)["rows"]) == (0, [{"n": 5}])
     code, out, _ = run(monkeypatch, capsys, "query", "select title from articles order by title limit 2",
                        "--db", str(env), "--format", "csv")
     table = list(csv.reader(io.StringIO(out)))
@@ -132,16 +133,18 @@ def test_a_source_that_cannot_be_read_exits_4(monkeypatch: pytest.MonkeyPatch, c
     code, out, err = run(monkeypatch, capsys, "ingest", feed, "--db", str(env), "--json")
     assert code == 4
     assert json.loads(out)["failed_sources"] == [feed]
-    assert "could not read source(s)" in " ".join(err.split())
+    assert f"could not read source {feed!r}" in " ".join(err.split())
 
 
-def test_bad_sql_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                  env: Path, settings: Settings) -> None:
+@pytest.mark.parametrize("sql", ["select * from no_such_table", "selec * from articles",
+                                 "delete from articles"])
+def test_bad_sql_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                  env: Path, settings: Settings, sql: str) -> None:
     from broadsheet.warehouse.connection import connect
 
     connect(env).close()
-    code, _, err = run(monkeypatch, capsys, "query", "select * from no_such_table", "--db", str(env))
-    assert code == 3 and "query failed" in err
+    code, _, err = run(monkeypatch, capsys, "query", sql, "--db", str(env))
+    assert code == 2 and "query failed" in err
 
 
 def test_the_reference_documents_every_command_option_and_setting() -> None:

@@ -11,7 +11,7 @@ from helpers import rows
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.flows.ingest import ingest_flow
-from broadsheet.flows.reenrich import reenrich_flow
+from broadsheet.flows.reenrich import count_stale, reenrich_flow
 from broadsheet.tasks.enrich import topics
 from broadsheet.tasks.enrich.topic_head import load_head
 
@@ -54,7 +54,7 @@ def test_reenrich_redoes_only_stale_articles_without_duplicates(loaded: Settings
                         'label = "transport"\ndescription = "Trams, trains, buses, airports and roads."\n',
                         encoding="utf-8")
     changed = loaded.model_copy(update={"topics": loaded.topics.model_copy(update={"taxonomy_file": taxonomy})})
-    assert reenrich_flow(changed, dry_run=True).stale == 2
+    assert count_stale(changed).stale == 2
     summary = reenrich_flow(changed)
     assert (summary.stale, summary.enriched) == (2, 2)
     assert rows(changed, "select count(distinct enricher) from article_topics") == [(1,)]
@@ -79,9 +79,9 @@ def test_subtopics_are_stored_and_counted_per_day(loaded: Settings) -> None:
 
 
 def test_a_new_topic_head_makes_every_article_stale(loaded: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert reenrich_flow(loaded, dry_run=True).stale == 0
+    assert count_stale(loaded).stale == 0
     monkeypatch.setattr(topics, "load_head", lambda: replace(load_head(), version="retrained"))
-    assert reenrich_flow(loaded, dry_run=True).stale == 2
+    assert count_stale(loaded).stale == 2
 
 
 def test_an_alias_correction_undoes_a_merge_on_reenrich(loaded: Settings, tmp_path: Path) -> None:
@@ -105,3 +105,12 @@ def test_place_mentions_view_maps_places(loaded: Settings) -> None:
     places = rows(loaded, "select name, country_code, latitude is not null, articles from place_mentions "
                           "where name in ('Lisbon', 'Portugal') order by name")
     assert places == [("Lisbon", "PT", True, 1), ("Portugal", "PT", True, 1)]
+
+
+def test_reenrich_runs_are_named_like_ingest_runs(loaded: Settings) -> None:
+    from prefect.client.orchestration import get_client
+
+    state = reenrich_flow(loaded, return_state=True)
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(state.state_details.flow_run_id)
+    assert flow_run.name == f"reenrich {loaded.warehouse.path.name}"

@@ -92,16 +92,19 @@ def test_the_flow_reports_progress_and_names_task_runs_after_batches(tmp_path: P
 
     from broadsheet.config.settings import load_settings
     from broadsheet.config.sources import source_from_argument
-    from broadsheet.flows import progress
     from broadsheet.flows.demo import CORPUS_DIR
     from broadsheet.flows.ingest import ingest_flow
+    from broadsheet.tasks import progress
 
     settings = load_settings(warehouse={"path": tmp_path / "w.duckdb"}, pipeline={"batch_size": 4})
-    seen: list[tuple[int, int, str]] = []
-    with progress.reporting(lambda done, total, what: seen.append((done, total, what))), \
+    seen: list[tuple[str, int, int]] = []
+    with progress.reporting(lambda stage, finished, expected: seen.append((stage, finished, expected))), \
             tags("broadsheet", "source:demo"):  # as the CLI tags its runs
         summary = ingest_flow([source_from_argument(str(CORPUS_DIR))], settings)
-    assert seen == [(4, 6, "batch 1/2 (documents 1-4 of 6)"), (6, 6, "batch 2/2 (documents 5-6 of 6)")]
+    assert seen[:2] == [("fetch", 0, 6), ("batches", 0, 2)]  # the total, as soon as discovery knows it
+    for stage in ("fetch", "extract", "enrich", "batches"):  # every stage finishes what it expected
+        assert sum(f for s, f, _ in seen if s == stage) == sum(e for s, _, e in seen if s == stage) > 0, stage
+    assert [f for s, f, _ in seen if s == "batches" and f] == [1, 1]  # one batch at a time
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.run_id])))
         flow_run = client.read_flow_run(summary.run_id)

@@ -135,7 +135,7 @@ def test_search_and_export_commands(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     db = str(warehouse.path)
     code, out, _ = _cli(monkeypatch, capsys, "search", "harbour river", "--db", db, "--format", "json")
     assert code == 0
-    assert [hit["title"] for hit in json.loads(out)] == ["Harbour flooded"]
+    assert [hit["title"] for hit in json.loads(out)["rows"]] == ["Harbour flooded"]
     code, out, _ = _cli(monkeypatch, capsys, "search", "bank", "--db", db, "--source", "paper", "--until",
                         "2026-03-03", "--topic", "economy", "--entity", "Maria Costa", "-f", "csv")
     assert code == 0 and out.splitlines()[1].split(",")[3] == "Markets rally" and len(out.splitlines()) == 2

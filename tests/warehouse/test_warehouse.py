@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from helpers import make_batch
 
-from broadsheet.config import WarehouseError
+from broadsheet.config import QueryError, WarehouseError
 from broadsheet.config.records import (
     Article,
     Batch,
@@ -350,7 +350,7 @@ def test_read_only_access(tmp_path: Path) -> None:
     load(path, make_batch())
     columns, rows = run_query(path, "select title, language from articles")
     assert (columns, rows) == (["title", "language"], [("Title", "en")])
-    with pytest.raises(WarehouseError, match="query failed"):
+    with pytest.raises(QueryError, match="query failed"):
         run_query(path, "delete from articles")
     assert counts(path)["articles"] == 1
 
@@ -362,6 +362,7 @@ def test_report_summarises_the_warehouse(tmp_path: Path) -> None:
     assert report["tables"]["articles"] == 1
     assert report["top_entities"] == [{"name": "Lisbon", "entity_type": "place", "articles": 1, "mentions": 1}]
     assert report["rejections"][0]["error_type"] == "http_status"
+    assert report["rejections"][0]["example_message"] == "answered HTTP 404"  # the status, not just the reason
 
 
 def test_extensions_load_from_their_wheels(tmp_path: Path) -> None:

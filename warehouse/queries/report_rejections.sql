@@ -1,3 +1,3 @@
--- `broadsheet stats`: rejections by stage and reason, with an example URL.
-select stage, error_type, rejections, example_url
+-- `broadsheet stats`: rejections by stage and reason, with an example URL and its message.
+select stage, error_type, rejections, example_url, example_message
 from rejection_reasons

@@ -1,4 +1,5 @@
--- Rejected documents grouped by stage and reason, with an example URL and when it last happened.
+-- Rejected documents grouped by stage and reason, with an example URL, its message (the HTTP status,
+-- the setting to change...) and when it last happened.
 create or replace view rejection_reasons as
 select
     rejections.stage,
@@ -6,6 +7,7 @@ select
     count(*) as rejections,
     count(distinct rejections.url) as urls,
     min(rejections.url) as example_url,
+    arg_min(rejections.message, rejections.url) as example_message,
     max(rejections.rejected_at) as last_rejected_at
 from rejections
 group by rejections.stage, rejections.error_type
