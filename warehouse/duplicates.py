@@ -45,18 +45,20 @@ def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
     )
 
 
-def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> int:
-    """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns how many."""
+def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> list[str]:
+    """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns their canonical URLs."""
     rows = conn.execute(query("new_articles_to_cluster"), [str(staged)]).fetchall()
     articles = [NewArticle(*row) for row in rows]
     assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
                                   settings.shingle_words)
     if not assignments:
-        return 0
+        return []
     now = datetime.now(UTC)
-    conn.executemany(query("insert_article_clusters"),
-                     [[a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
-                       _int_list(list(a.minhash)), now] for a in assignments])
+    signatures = "[" + ", ".join(_int_list(list(a.minhash)) for a in assignments) + "]"
+    conn.execute(query("insert_article_clusters"),
+                 [[a.article_id for a in assignments], [a.cluster_id for a in assignments],
+                  [a.match_kind for a in assignments], [float(a.similarity) for a in assignments],
+                  [a.matched_article_id for a in assignments], signatures, now])
     band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
     conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
-    return len(assignments)
+    return [a.canonical_url for a in articles]

@@ -28,6 +28,7 @@ from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
 from broadsheet.warehouse.sql import query
 from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
+from broadsheet.warehouse.versions import refresh_article_facts
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
             else:
                 conn.execute(_insert_sql(table), [str(staged)])
         if (path / "articles.jsonl").exists():
-            cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
+            clustered = cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
+            refresh_article_facts(conn, sorted(set(clustered)))
         conn.execute(query("insert_loaded_batch"),
                      [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
         return new_articles
