@@ -52,6 +52,7 @@ COOKBOOK: dict[str, str] = {
                                                    "group by name order by stories desc limit 10",
     "entity_cooccurrence: an entity's companions": "select entity_b, articles from entity_cooccurrence "
                                                    "where entity_a = 'Entity 2' order by articles desc limit 10",
+    "entity_companions('Entity 2')": "select name, articles, stories from entity_companions('Entity 2') limit 10",
     "topic_trends: weekly stories per topic": "select date_trunc('week', day) as week, label, sum(stories) "
                                               "from topic_trends group by all order by week desc, 3 desc limit 20",
     "source_health: all sources": "select * from source_health order by fetch_success_rate limit 10",

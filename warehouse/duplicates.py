@@ -27,12 +27,18 @@ def _int_list(values: list[int]) -> str:
 
 
 def _members(conn: duckdb.DuckDBPyConnection, lookup: str, values: list, *more: object) -> list[Member]:
-    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first."""
+    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first.
+
+    Two statements: the lookup's ids first, then, only when it found any, their rows (reading the
+    clusters of no article costs a pass over two tables on every load).
+    """
     if not values:
         return []
     parameter = _int_list(values) if isinstance(values[0], int) else values
-    sql = f"with found as (\n{query(lookup)}\n)\n{query('cluster_members')}"
-    rows = conn.execute(sql, [parameter, *more]).fetchall()
+    found = [row[0] for row in conn.execute(query(lookup), [parameter, *more]).fetchall()]
+    if not found:
+        return []
+    rows = conn.execute(query("cluster_members"), [found]).fetchall()
     return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
 
