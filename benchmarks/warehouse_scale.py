@@ -31,6 +31,7 @@ from broadsheet.tasks.enrich import taxonomy_for
 from broadsheet.tasks.extract import article_id, content_hash
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.loading import load_staged
+from broadsheet.warehouse.migrate import MIGRATIONS_DIR
 from broadsheet.warehouse.runs import record_topics
 from broadsheet.warehouse.search import open_index, refresh_index, search_text
 from broadsheet.warehouse.staging import stage_batch, staging_dir
@@ -52,6 +53,7 @@ COOKBOOK: dict[str, str] = {
                                                    "group by name order by stories desc limit 10",
     "entity_cooccurrence: an entity's companions": "select entity_b, articles from entity_cooccurrence "
                                                    "where entity_a = 'Entity 2' order by articles desc limit 10",
+    "entity_companions('Entity 2')": "select name, articles, stories from entity_companions('Entity 2') limit 10",
     "topic_trends: weekly stories per topic": "select date_trunc('week', day) as week, label, sum(stories) "
                                               "from topic_trends group by all order by week desc, 3 desc limit 20",
     "source_health: all sources": "select * from source_health order by fetch_success_rate limit 10",
@@ -144,6 +146,9 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
     conn.execute("insert into minhash_bands select (hash(article_id, band) // 2)::bigint, article_id "
                  "from article_clusters, range(32) t(band)")
     conn.execute("drop table base")
+    # Versions and clusters as migration 0010 computes them for a warehouse loaded before it (loads keep them).
+    migration = (MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8")
+    conn.execute("insert into article_facts " + migration.split("insert into article_facts", 1)[1])
 
 
 def new_batch(number: int, size: int) -> Batch:

@@ -27,12 +27,18 @@ def _int_list(values: list[int]) -> str:
 
 
 def _members(conn: duckdb.DuckDBPyConnection, lookup: str, values: list, *more: object) -> list[Member]:
-    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first."""
+    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first.
+
+    Two statements: the lookup's ids first, then, only when it found any, their rows (reading the
+    clusters of no article costs a pass over two tables on every load).
+    """
     if not values:
         return []
     parameter = _int_list(values) if isinstance(values[0], int) else values
-    sql = f"with found as (\n{query(lookup)}\n)\n{query('cluster_members')}"
-    rows = conn.execute(sql, [parameter, *more]).fetchall()
+    found = [row[0] for row in conn.execute(query(lookup), [parameter, *more]).fetchall()]
+    if not found:
+        return []
+    rows = conn.execute(query("cluster_members"), [found]).fetchall()
     return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
 
@@ -45,18 +51,20 @@ def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
     )
 
 
-def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> int:
-    """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns how many."""
+def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> list[str]:
+    """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns their canonical URLs."""
     rows = conn.execute(query("new_articles_to_cluster"), [str(staged)]).fetchall()
     articles = [NewArticle(*row) for row in rows]
     assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
                                   settings.shingle_words)
     if not assignments:
-        return 0
+        return []
     now = datetime.now(UTC)
-    conn.executemany(query("insert_article_clusters"),
-                     [[a.article_id, a.cluster_id, a.match_kind, a.similarity, a.matched_article_id,
-                       _int_list(list(a.minhash)), now] for a in assignments])
+    signatures = "[" + ", ".join(_int_list(list(a.minhash)) for a in assignments) + "]"
+    conn.execute(query("insert_article_clusters"),
+                 [[a.article_id for a in assignments], [a.cluster_id for a in assignments],
+                  [a.match_kind for a in assignments], [float(a.similarity) for a in assignments],
+                  [a.matched_article_id for a in assignments], signatures, now])
     band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
     conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
-    return len(assignments)
+    return [a.canonical_url for a in articles]

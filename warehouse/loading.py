@@ -27,9 +27,10 @@ from broadsheet.warehouse.archive import archive_new_pages, batch_file, connecti
 from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles
 from broadsheet.warehouse.quarantine import quarantine_batch
-from broadsheet.warehouse.rekey import rekey_articles
+from broadsheet.warehouse.rekey import rekey_articles, rekeyed_canonical_urls
 from broadsheet.warehouse.sql import query
 from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
+from broadsheet.warehouse.versions import refresh_article_facts
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,14 @@ class LoadResult:
     quarantined: int = 0  # staged batches that could not be loaded, moved aside (see warehouse/quarantine.py)
 
 
-def _fresh_sql(table: str) -> str:
+def _fresh_sql(table: str, held: list[str] | None = None) -> str:
     """The staged rows of ``table`` whose key is not in the table yet (nor earlier in the file).
 
-    The staged file's path is the statement's one parameter.
+    The staged file's path is the statement's first parameter. For a table keyed by article, ``held``
+    names the staged articles whose rows the table may already hold (the articles the warehouse held
+    before this load, but not those re-enriched now, whose rows were just deleted): only their rows are
+    looked up, as a second parameter, and with none nothing is (an article's rows only ever arrive with
+    it or with its re-enrichment). Other tables are looked up whole.
     """
     # Table and column names come from TABLES and KEYS above, never from data.
     columns = TABLES[table]
@@ -55,17 +60,23 @@ def _fresh_sql(table: str) -> str:
     if keys is None:  # unkeyed (fetches, rejections): every row is new
         return f"select {selected} from {staged}"
     partition = ", ".join(keys)
+    fresh = (f"select {names} from (select {selected}, row_number() over (partition by {partition}) as copy_number "
+             f"from {staged}) as fresh where copy_number = 1")
+    if keys[0] == "article_id" and held is not None:
+        if not held:
+            return fresh
+        restricted = " and ".join(["list_contains(?::varchar[], existing.article_id)",
+                                   *(f"existing.{key} = fresh.{key}" for key in keys)])
+        return f"{fresh} and not exists (select 1 from {table} as existing where {restricted})"
     matches = " and ".join(f"existing.{key} = fresh.{key}" for key in keys)
-    return (f"select {names} from (select {selected}, row_number() over (partition by {partition}) as copy_number "
-            f"from {staged}) as fresh where copy_number = 1 "
-            f"and not exists (select 1 from {table} as existing where {matches})")
+    return f"{fresh} and not exists (select 1 from {table} as existing where {matches})"
 
 
-def _insert_sql(table: str, *, left_null: tuple[str, ...] = ()) -> str:
+def _insert_sql(table: str, held: list[str] | None = None, *, left_null: tuple[str, ...] = ()) -> str:
     """Insert the new staged rows of ``table``, with the columns ``left_null`` null."""
     names = [name for name, _ in TABLES[table]]
     chosen = ", ".join(f"null as {name}" if name in left_null else name for name in names)
-    return f"insert into {table} ({', '.join(names)}) select {chosen} from ({_fresh_sql(table)})"
+    return f"insert into {table} ({', '.join(names)}) select {chosen} from ({_fresh_sql(table, held)})"
 
 
 def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupSettings | None = None) -> int:
@@ -85,9 +96,13 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
     def load(conn: duckdb.DuckDBPyConnection) -> int:
         if conn.execute(query("batch_is_loaded"), [batch_id]).fetchone():
             return 0
-        new_articles = _count_new_articles(conn, path)
-        _drop_replaced_enrichments(conn, manifest.get("reenriched") or [])
-        rekey_articles(conn, [Rekey(**r) for r in manifest.get("rekeyed") or []], manifest["run_id"])
+        held = _held_articles(conn, path)
+        new_articles = len(_staged_article_ids(conn, path) - held)
+        reenriched = manifest.get("reenriched") or []
+        _drop_replaced_enrichments(conn, reenriched)
+        rekeyed = [Rekey(**r) for r in manifest.get("rekeyed") or []]
+        rekey_articles(conn, rekeyed, manifest["run_id"])
+        looked_up = {"articles": sorted(held), **dict.fromkeys(ENRICHMENT_TABLES, sorted(held - set(reenriched)))}
         for table in TABLES:
             staged = path / f"{table}.jsonl"
             if not staged.exists():
@@ -97,9 +112,12 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
                 archive_new_pages(conn, _fresh_sql(table), staged, bodies)
                 conn.execute(_insert_sql(table, left_null=("content_gzip",)), [str(staged)])
             else:
-                conn.execute(_insert_sql(table), [str(staged)])
+                held_here = looked_up.get(table)
+                conn.execute(_insert_sql(table, held_here), [str(staged), *([held_here] if held_here else [])])
+        touched = rekeyed_canonical_urls(conn, rekeyed)
         if (path / "articles.jsonl").exists():
-            cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings())
+            touched |= set(cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings()))
+        refresh_article_facts(conn, sorted(touched))
         conn.execute(query("insert_loaded_batch"),
                      [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
         return new_articles
@@ -136,12 +154,20 @@ def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: lis
         conn.execute(f"delete from {table} where list_contains(?::varchar[], article_id)", [article_ids])
 
 
-def _count_new_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
+def _staged_article_ids(conn: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
     staged = path / "articles.jsonl"
     if not staged.exists():
-        return 0
-    row = conn.execute(query("count_new_staged_articles"), [str(staged)]).fetchone()
-    return int(row[0]) if row else 0
+        return set()
+    return {row[0] for row in conn.execute(query("staged_article_ids"), [str(staged)]).fetchall()}
+
+
+def _held_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    """The articles named in the staged files that the warehouse already holds (one pass over ``articles``)."""
+    files = [str(path / f"{table}.jsonl") for table in ("articles", *ENRICHMENT_TABLES)
+             if (path / f"{table}.jsonl").exists()]
+    if not files:
+        return set()
+    return {row[0] for row in conn.execute(query("held_staged_articles"), [files]).fetchall()}
 
 
 def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path, dedup: DedupSettings | None = None) -> LoadResult:

@@ -42,3 +42,14 @@ def rekey_articles(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey], run_id
                          [(r.old_article_id, r.new_article_id, r.old_canonical_url, r.new_canonical_url, run_id, now)
                           for r in changed])
     conn.execute("drop table rekeyed")
+
+
+def rekeyed_canonical_urls(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey]) -> set[str]:
+    """The canonical URLs whose ``article_facts`` a re-key changed: the articles' old and new URLs, and those
+    of the other members of their story clusters (their cluster id may have moved to the new id)."""
+    if not rekeyed:
+        return set()
+    new_ids = [r.new_article_id for r in rekeyed]
+    mates = conn.execute(query("rekey_cluster_mate_urls"), [new_ids, new_ids]).fetchall()
+    return ({r.old_canonical_url for r in rekeyed} | {r.new_canonical_url for r in rekeyed}
+            | {row[0] for row in mates})

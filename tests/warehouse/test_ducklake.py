@@ -213,3 +213,29 @@ def test_a_rekeyed_article_is_replaced_and_stays_joinable_on_both_backends(targe
         [(new.article_id, new.article_id), (changed.article_id, changed.article_id)])
     assert query(target, "select old_article_id, new_article_id, run_id from article_key_changes order by 1") == \
         sorted([(old.article_id, new.article_id, "reextract1"), (wire.article_id, changed.article_id, "reextract1")])
+    # the versions kept at load time follow the new ids: no row of an old id is left
+    assert query(target, "select article_id, is_latest from article_facts order by 1") == sorted(
+        [(new.article_id, True), (changed.article_id, True)])
+
+
+def test_versions_kept_at_load_time_answer_the_same_on_both_backends(target: WarehouseSettings) -> None:
+    wire = article("https://wire.example/rates", WIRE, source="wire")
+    copy = article("https://paper.example/rates", WIRE, source="paper", seen=DAY + timedelta(hours=1))
+    load(target, batch_of(wire, copy))
+    revised = article("https://paper.example/rates", WIRE + " Corrected: the decision came on Wednesday.",
+                      source="paper", seen=DAY + timedelta(hours=5))
+    earlier = article("https://paper.example/rates", WIRE + " First draft.", source="paper",
+                      seen=DAY - timedelta(hours=2))  # seen before the others, loaded after them
+    flood = article("https://city.example/flood", FLOOD, source="city")
+    load(target, batch_of(revised), run_id="run2")
+    load(target, batch_of(earlier, flood), run_id="run3")
+    assert query(target, "select version, versions, is_latest, match_kind, url_match_kind from article_versions "
+                         "where canonical_url = 'https://paper.example/rates' order by version") == [
+        (1, 3, False, "revision", "revision"), (2, 3, False, "exact", "revision"), (3, 3, True, "revision", "revision")]
+    assert query(target, "select article_id, versions from latest_articles order by 1") == sorted(
+        [(wire.article_id, 1), (revised.article_id, 3), (flood.article_id, 1)])
+    assert query(target, "select copies, sources, exact_copies from duplicate_clusters order by copies desc") == [
+        (2, 2, 0), (1, 1, 0)]
+    # every article names Maria Costa (helpers.enrichment): she has no companions, and an unknown name none either
+    assert query(target, "select count(*) from entity_companions('Maria Costa')") == [(0,)]
+    assert query(target, "select articles, stories from daily_entity_counts where name = 'Maria Costa'") == [(3, 2)]

@@ -1,3 +1,7 @@
--- Newly clustered articles. Bound parameters: article_id, cluster_id, match_kind, similarity,
--- matched_article_id, minhash (DuckDB list text, cast here), clustered_at.
-insert into article_clusters values (?, ?, ?, ?, ?, ?::integer[], ?)
+-- Newly clustered articles, one statement per batch. Bound parameters, lists in the same order: article
+-- ids, cluster ids, match kinds, similarities, matched article ids, MinHash signatures (DuckDB list
+-- text, cast here); then the time they were clustered.
+insert into article_clusters
+select
+    unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::double[]),
+    unnest(?::varchar[]), unnest(?::integer[][]), ?::timestamptz

@@ -5,12 +5,12 @@ with named as (
     select distinct
         article_entities.article_id,
         article_entities.entity_id,
-        article_versions.cluster_id,
-        article_versions.article_date
+        article_facts.cluster_id,
+        article_facts.article_date
     from article_entities
-    inner join article_versions
-        on article_versions.article_id = article_entities.article_id
-        and article_versions.is_latest
+    inner join article_facts
+        on article_facts.article_id = article_entities.article_id
+        and article_facts.is_latest
 ),
 
 pairs as (

@@ -3,21 +3,21 @@
 -- row also names its level-2 ancestor, to sum finer subtopics ("wildfire") into coarser ones ("disaster").
 create or replace view subtopic_trends as
 select
-    article_versions.article_date as day,
+    article_facts.article_date as day,
     article_subtopics.topic_id,
     article_subtopics.iptc_code,
     article_subtopics.label,
     article_subtopics.level2_code,
     article_subtopics.level2_label,
     count(distinct article_subtopics.article_id) as articles,
-    count(distinct article_versions.cluster_id) as stories,
+    count(distinct article_facts.cluster_id) as stories,
     avg(article_subtopics.score) as mean_score
 from article_subtopics
-inner join article_versions
-    on article_versions.article_id = article_subtopics.article_id
-    and article_versions.is_latest
+inner join article_facts
+    on article_facts.article_id = article_subtopics.article_id
+    and article_facts.is_latest
 group by
-    article_versions.article_date,
+    article_facts.article_date,
     article_subtopics.topic_id,
     article_subtopics.iptc_code,
     article_subtopics.label,
