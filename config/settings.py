@@ -111,6 +111,11 @@ class ExtractSettings(_Section):
     min_text_chars: int = Field(
         100, ge=1, le=100_000, description="An extracted body shorter than this is rejected as no_text."
     )
+    max_text_chars: int = Field(
+        2_000_000, ge=10_000, le=100_000_000,
+        description="An extracted body longer than this is cut to it (titles are cut at 1,000 characters, "
+        "bylines at 20 names of 200).",
+    )
     candidate_languages: tuple[str, ...] = Field(
         LANGUAGE_CANDIDATES,
         description="Languages (ISO 639-1) language identification may answer; others are never guessed. "
