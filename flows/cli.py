@@ -261,7 +261,8 @@ def export(
     from broadsheet.warehouse.connection import connect
     from broadsheet.warehouse.export import export_parquet
 
-    with contextlib.closing(_retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)) as conn:
+    with contextlib.closing(_retry_locked(lambda: connect(settings.warehouse, read_only=True, writes_to=folder),
+                                                  10.0)) as conn:
         result = export_parquet(conn, folder)
     if as_json:
         sys.stdout.write(json.dumps({"folder": str(result.folder), "rows": result.rows}) + "\n")

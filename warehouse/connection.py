@@ -5,6 +5,12 @@ A target is the :class:`WarehouseSettings` (which choose DuckDB or DuckLake, see
 one writing process per file: a writer that finds the file locked gets a transient
 :class:`WarehouseError` (code ``locked``) so the caller can wait and retry; readers open read-only
 and never migrate. Extensions load from their pinned wheels, never from the network.
+
+A read-only connection to a DuckDB file is sandboxed: it may read the file and its page archive and
+nothing else (``enable_external_access = false``, the archive's files its ``allowed_paths``, the
+configuration locked), so SQL typed by a person can neither read other files nor write any (``COPY …
+TO``, ``ATTACH``, ``read_text``, and a ``SET`` to undo it, all fail); :func:`check_read_only_sql` also
+refuses statements other than queries, since DuckDB lets an allowed path be written.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
-from broadsheet.warehouse.archive import connection_archive, create_page_view
+from broadsheet.warehouse.archive import (
+    archive_dir,
+    archive_files,
+    connection_archive,
+    create_page_view,
+    create_reader_page_view,
+)
 from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl
 from broadsheet.warehouse.migrate import create_views, migrate
 
@@ -44,8 +56,9 @@ def warehouse_exists(target: Target) -> bool:
     return local_path(target).exists()
 
 
-def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse; a writer creates and migrates it as needed."""
+def connect(target: Target, *, read_only: bool = False, writes_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse; a writer creates and migrates it as needed. A reader of a DuckDB file
+    is sandboxed: it reads the file and its page archive and may write only under ``writes_to``."""
     if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
         conn = attach_ducklake(target, read_only=read_only)
         return conn if read_only else _prepared(conn, ducklake=True)
@@ -56,7 +69,47 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path, read_only=read_only)
-    return conn if read_only else _prepared(conn, ducklake=False)
+    return _sandboxed(conn, path, writes_to) if read_only else _prepared(conn, ducklake=False)
+
+
+def _sandboxed(conn: duckdb.DuckDBPyConnection, path: Path, writes_to: Path | None) -> duckdb.DuckDBPyConnection:
+    """``conn`` (read-only, on ``path``) with no file access but its page archive's (read) and ``writes_to``."""
+    folder = archive_dir(path.resolve())
+    files = archive_files(folder)
+    try:
+        create_reader_page_view(conn, folder, files)
+        if files:
+            conn.execute(f"set allowed_paths = {_list(files)}")
+        if writes_to is not None:
+            conn.execute(f"set allowed_directories = {_list([writes_to.resolve()])}")
+        conn.execute("set enable_external_access = false")
+        conn.execute("set lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _list(paths: list[Path]) -> str:
+    """``paths`` as an SQL list of string literals (SET takes no parameters)."""
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+# What SQL typed by a person may be: queries (DESCRIBE, SHOW, SUMMARIZE and PRAGMA are SELECTs to DuckDB),
+# EXPLAIN, CALL of a table function, and CREATE (only TEMP objects on a read-only connection; PIVOT needs it).
+_QUERY_STATEMENTS = {"SELECT", "EXPLAIN", "CALL", "CREATE"}
+
+
+def check_read_only_sql(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Raise a WarehouseError unless every statement of ``sql`` only reads."""
+    try:
+        statements = conn.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"query failed: {exc}", code="query") from exc
+    refused = [s.type.name for s in statements if s.type.name not in _QUERY_STATEMENTS]
+    if refused:
+        raise WarehouseError(f"query failed: {', '.join(refused)} refused, a query here only reads (to write, "
+                             "export or attach, open the warehouse file with duckdb itself)", code="query")
 
 
 @contextlib.contextmanager
