@@ -13,6 +13,7 @@ it), and redirects from a "public" host come from ``httpx.MockTransport``. Alrea
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from pathlib import Path
 
@@ -170,14 +171,14 @@ def test_unreadable_local_file_is_a_rejection(tmp_path: Path, monkeypatch: pytes
     """Root reads a chmod-000 file, so the refusal is simulated where the file is opened."""
     page = tmp_path / "locked.html"
     page.write_text("<p>x</p>")
-    real_open = Path.open
+    real_open = os.open
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> object:
-        if self == page:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def refuse(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)) == page:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     outcome = fetch_pages([Candidate(page.as_uri(), "local")], GUARDED)
     [rejection] = outcome.rejections
     assert (rejection.error_type, "Permission denied" in rejection.message) == ("unreadable_file", True)
