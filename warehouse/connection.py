@@ -16,6 +16,7 @@ refuses statements other than queries, since DuckDB lets an allowed path be writ
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeAlias
@@ -136,15 +137,29 @@ def connect_reader(target: Target) -> duckdb.DuckDBPyConnection:
     return _open(local_path(target))
 
 
+# DuckDB's words for a file held by another process, and for one that is damaged ("... checksum ... in
+# block ...": a plain "lock" test matched "block" and called a corrupt file locked).
+_LOCK_CONFLICT = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
+_CORRUPT = re.compile(r"corrupt|checksum|not a valid DuckDB database", re.IGNORECASE)
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """Whether DuckDB's ``error`` says another process holds the file."""
+    return bool(_LOCK_CONFLICT.search(str(error)))
+
+
 def _open(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        locked = "lock" in str(exc).lower()
-        raise WarehouseError(
-            f"cannot open warehouse {path}: {'another process is writing to it' if locked else exc}",
-            code="locked" if locked else "io", transient=locked,
-        ) from exc
+        if is_lock_conflict(exc):
+            raise WarehouseError(f"cannot open warehouse {path}: another process is writing to it",
+                                 code="locked", transient=True) from exc
+        if _CORRUPT.search(str(exc)):
+            raise WarehouseError(
+                f"the warehouse {path} is corrupt ({exc}): restore it from a backup, or move it aside and run "
+                "`broadsheet ingest` again to build a new one", code="corrupt") from exc
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="io") from exc
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="corrupt") from exc
     conn.execute("set timezone = 'UTC'")
