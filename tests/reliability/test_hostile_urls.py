@@ -65,6 +65,7 @@ def blocked(url: str) -> str:
     "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/",
     "http://[fe80::1]/", "http://[::1]/", "http://0.0.0.0/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/",
     "http://[fd00::1]/", "http://224.0.0.1/", "http://255.255.255.255/",
+    "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::1]/", "http://[2002:a00:1::]/",
 ])
 def test_private_link_local_and_special_addresses_are_blocked(url: str, dns: dict[str, list[str]]) -> None:
     assert blocked(url) == "blocked_address"
