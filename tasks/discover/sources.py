@@ -13,6 +13,7 @@ identical to the last run's, marks the source *unchanged* and its items are not 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,13 +248,19 @@ def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
+_URL_SHAPE = re.compile(r"[a-z][a-z0-9+.-]*:\S+\Z", re.IGNORECASE)
+
+
 def _looks_like_url_list(path: Path) -> bool:
     if not path.is_file() or not path.name.lower().endswith((".txt", ".urls", ".lst", ".list")):
         return False
     with path.open("rb") as handle:
         head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    return bool(lines) and all(is_url(ln) for ln in lines[:20])
+    head_lines = lines[:20]
+    # Every line shaped like a URL and one of them http(s): a stray file: or ftp: line is rejected on its
+    # own by discover_url_list, rather than making the list an article.
+    return any(is_url(ln) for ln in head_lines) and all(_URL_SHAPE.match(ln) for ln in head_lines)
 
 
 def discover_url_list(path: Path, source: str) -> Discovery:

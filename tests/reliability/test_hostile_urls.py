@@ -114,6 +114,18 @@ def test_a_file_url_in_a_url_list_is_rejected(tmp_path: Path) -> None:
     assert [r.error_type for r in found.rejections] == ["invalid_url", "invalid_url"]
 
 
+def test_a_url_list_with_a_file_line_is_still_a_url_list(tmp_path: Path) -> None:
+    from broadsheet.config.settings import HttpSettings
+    from broadsheet.config.sources import source_from_argument
+    from broadsheet.tasks.discover.sources import discover_source
+
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://n.example/one\nfile:///etc/passwd\nhttps://n.example/two\n")
+    found = discover_source(source_from_argument(str(listing)), HttpSettings())  # was one .txt "article"
+    assert [c.url for c in found.candidates] == ["https://n.example/one", "https://n.example/two"]
+    assert [(r.url, r.error_type) for r in found.rejections] == [("file:///etc/passwd", "invalid_url")]
+
+
 def test_an_extremely_long_url_is_invalid_without_a_request(httpserver: HTTPServer, settings: Settings) -> None:
     url = httpserver.url_for("/a") + "?q=" + "x" * 100_000
     outcome = fetch_pages([Candidate(url, "hostile")], settings.http)
