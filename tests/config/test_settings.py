@@ -119,6 +119,17 @@ def test_a_sources_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> Non
         load_sources(path)
 
 
+def test_an_unknown_environment_section_is_warned_of(monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("BROADSHEET_HTPP__TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("BROADSHEET_HTTP__TIMEOUT_SECONDS", "4")
+    with caplog.at_level("WARNING"):
+        settings = load_settings()
+    assert settings.http.timeout_seconds == 4.0
+    assert [r.getMessage().split(":")[0] for r in caplog.records if "BROADSHEET_" in r.getMessage()] == [
+        "ignoring BROADSHEET_HTPP__TIMEOUT_SECONDS"]
+
+
 def test_default_taxonomy_is_the_17_iptc_topics() -> None:
     taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
     assert len(taxonomy.topics) == 17
