@@ -3,10 +3,11 @@
 feedparser reads the XML kinds, sloppy ones included (undeclared entities, wrong encodings, relative
 links resolved against the feed's URL and ``xml:base``); leading whitespace before the XML declaration
 is removed first. A document that declares XML entities is refused as ``bad_feed`` before feedparser
-sees it (:mod:`~broadsheet.tasks.discover.safexml`): the check reads the document as feedparser will, after
+sees it (:mod:`~broadsheet.tasks.discover.safexml`): the check reads the document as feedparser will, once
 feedparser's own encoding detection has turned it into UTF-8 (UTF-32 without a byte order mark and EBCDIC
-used to slip past it), and feedparser is then given exactly the bytes that were checked. Item links must be http(s): a remote feed cannot point the
-fetcher at ``file:`` URLs. Each item without a usable link is one rejection; the others go on.
+used to slip past it), and feedparser is then given exactly the bytes that were checked. Item links must be
+http(s): a remote feed cannot point the fetcher at ``file:`` URLs. Each item without a usable link is one
+rejection; the others go on.
 """
 
 from __future__ import annotations

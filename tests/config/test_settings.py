@@ -115,7 +115,7 @@ def test_bad_sources_files(tmp_path: Path, text: str, phrase: str) -> None:
 def test_a_sources_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "sources.toml"
     path.write_bytes('[[sources]]\nname = "Le Monde à la une"\nlocation = "x"\n'.encode("latin-1"))
-    with pytest.raises(ConfigError, match="is not UTF-8 .*save it as UTF-8"):  # was a UnicodeDecodeError traceback
+    with pytest.raises(ConfigError, match=r"is not UTF-8 .*save it as UTF-8"):  # was a UnicodeDecodeError traceback
         load_sources(path)
 
 

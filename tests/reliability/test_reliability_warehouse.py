@@ -247,7 +247,7 @@ def test_disk_full_while_migrating_is_the_transient_error_not_a_traceback(tmp_pa
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
         for step in (migrate, create_views):  # each used to raise "cannot rollback - no transaction is active"
-            with pytest.raises(WarehouseError, match="the disk is full .*free some space") as caught:
+            with pytest.raises(WarehouseError, match=r"the disk is full .*free some space") as caught:
                 step(_FullDiskAtCommit(conn))  # type: ignore[arg-type]
             assert (caught.value.code, caught.value.transient) == ("disk_full", True)
             step(conn)  # with space again, the step completes

@@ -392,6 +392,6 @@ def test_a_corrupt_warehouse_is_called_corrupt_not_locked(tmp_path: Path, damage
     else:
         path.write_bytes(b"not a database" * 1000)
     for read_only in (False, True):
-        with pytest.raises(WarehouseError, match="is corrupt .*restore it from a backup") as caught:
+        with pytest.raises(WarehouseError, match=r"is corrupt .*restore it from a backup") as caught:
             connect(path, read_only=read_only).execute("select count(*) from articles")
         assert (caught.value.code, caught.value.transient) == ("corrupt", False)
