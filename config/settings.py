@@ -8,6 +8,7 @@ and finally explicit overrides from the command line. Settings travel as argumen
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date
 from pathlib import Path
@@ -111,6 +112,11 @@ class ExtractSettings(_Section):
     include_tables: bool = Field(True, description="Keep the text of tables inside the article body.")
     min_text_chars: int = Field(
         100, ge=1, le=100_000, description="An extracted body shorter than this is rejected as no_text."
+    )
+    max_text_chars: int = Field(
+        2_000_000, ge=10_000, le=100_000_000,
+        description="An extracted body longer than this is cut to it (titles are cut at 1,000 characters, "
+        "bylines at 20 names of 200).",
     )
     candidate_languages: tuple[str, ...] = Field(
         LANGUAGE_CANDIDATES,
@@ -318,6 +324,24 @@ def user_config_file(explicit: Path | None = None) -> Path | None:
     return USER_CONFIG_FILE if USER_CONFIG_FILE.is_file() else None
 
 
+# BROADSHEET_* variables that are not settings sections.
+_OTHER_VARIABLES = ("CONFIG", "PROJECT_DIR")
+
+
+def warn_unknown_environment() -> list[str]:
+    """Warn of (and return) each ``BROADSHEET_*`` variable that names no settings section: pydantic-settings
+    ignores them, so a typo (``BROADSHEET_HTPP__TIMEOUT_SECONDS``) would silently change nothing."""
+    sections = set(Settings.model_fields)
+    unknown = sorted(name for name in os.environ if name.startswith("BROADSHEET_")
+                     and name.removeprefix("BROADSHEET_") not in _OTHER_VARIABLES
+                     and name.removeprefix("BROADSHEET_").split("__", 1)[0].lower() not in sections)
+    for name in unknown:
+        logging.getLogger(__name__).warning(
+            "ignoring %s: there is no settings section %r (sections: %s); BROADSHEET_SECTION__FIELD sets a "
+            "setting", name, name.removeprefix("BROADSHEET_").split("__", 1)[0].lower(), ", ".join(sorted(sections)))
+    return unknown
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from defaults < user TOML < environment < ``overrides`` (nested dicts per section)."""
     files = [DEFAULT_CONFIG_FILE]
@@ -340,6 +364,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             tomls = [TomlConfigSettingsSource(settings_cls, toml_file=f) for f in reversed(files)]
             return (init_settings, env_settings, *tomls)
 
+    warn_unknown_environment()
     try:
         loaded = _FromFiles(**overrides)
     except ValidationError as exc:

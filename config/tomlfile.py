@@ -28,6 +28,9 @@ def read_entries(path: Path, table: str, model: type[Entry], what: str, entry: s
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not UTF-8 (byte {exc.start}: {exc.reason}): TOML files are "
+                          "UTF-8; save it as UTF-8") from exc
     entries = data.get(table, [])
     if not isinstance(entries, list):
         raise ConfigError(f"{what} {path}: `{table}` must be a list of [[{table}]] tables")

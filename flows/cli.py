@@ -238,7 +238,8 @@ def export(
     from broadsheet.warehouse.connection import connect
     from broadsheet.warehouse.export import export_parquet
 
-    with contextlib.closing(retry_locked(lambda: connect(settings.warehouse, read_only=True), 10.0)) as conn:
+    with contextlib.closing(retry_locked(lambda: connect(settings.warehouse, read_only=True, writes_to=folder),
+                                         10.0)) as conn:
         result = export_parquet(conn, folder)
     print_record({"folder": result.folder, "rows": result.rows}, chosen_format(output, as_json),
                  lambda: out.print(f"Exported to {result.folder}: " +

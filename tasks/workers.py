@@ -15,9 +15,11 @@ To keep memory down on long runs, after each job a worker hands the memory it fr
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
 jobs each, and they never import torch.
 
-A worker that dies (a parser's segfault, the kernel's OOM killer) loses only the jobs it was given:
-the pool is restarted and their documents retried one by one, each alone in a process of its own; a
-document that kills that process too becomes a ``worker_crashed`` rejection and the run goes on.
+A job that raises (a library's bug, a field no model takes) or whose worker dies (a parser's segfault, the
+kernel's OOM killer) loses only its own documents: they are retried one by one, each alone (in a process
+of its own when there is a pool, which is restarted after a death); a document that raises alone becomes
+an ``extract_failed`` or ``enrich_failed`` rejection, one that kills its process too a ``worker_crashed``
+rejection, and the run goes on. One document never fails a batch, and so never every run that reads it.
 A worker whose parent is gone (killed, so it could not stop its pool) exits within a second or two
 rather than holding its models' memory for good.
 """
@@ -44,6 +46,7 @@ from broadsheet.tasks.extract import extract_articles
 
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
+T = TypeVar("T")
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
 # The pool is replaced by a fresh one after this many jobs per worker: spaCy's string store and the
 # allocators' arenas only grow, so replacing them bounds what a long run accumulates (new workers load
@@ -93,14 +96,16 @@ def start(settings: Settings) -> None:
 
 def extract_pages(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
     """:func:`extract_articles` over the workers; articles and rejections in page order."""
-    parts = _map(_extract_job, pages, settings, lambda page: ([], [_crashed("extract", page)]), "extract")
+    parts = _map(_extract_job, pages, settings, lambda page, error: ([], [_rejected("extract", page, error)]),
+                 "extract")
     return ([a for part in parts for a in part[0]], [r for part in parts for r in part[1]])
 
 
 def enrich(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
     """:func:`enrich_articles` over the workers: the articles enriched (in order), their enrichments,
-    and a rejection for each article that crashed its worker twice."""
-    parts = _map(_enrich_job, articles, settings, lambda article: ([], [], [_crashed("enrich", article)]), "enrich")
+    and a rejection for each article that raised or crashed its worker twice."""
+    parts = _map(_enrich_job, articles, settings,
+                 lambda article, error: ([], [], [_rejected("enrich", article, error)]), "enrich")
     return ([a for part in parts for a in part[0]], [e for part in parts for e in part[1]],
             [r for part in parts for r in part[2]])
 
@@ -138,21 +143,34 @@ def _enrich_job(articles: list[Article], settings: Settings) -> tuple[list[Artic
     return articles, enrich_articles(articles, settings), []
 
 
-def _crashed(stage: Stage, item: Page | Article) -> Rejection:
-    logging.getLogger(__name__).warning("a %s worker died twice on %s; the document is rejected", stage, item.url)
-    return Rejection(stage, item.url, item.source, "worker_crashed",
-                     f"the {stage} worker process died on this document twice (a crash or out of memory)")
+def _rejected(stage: Stage, item: Page | Article, error: Exception | None) -> Rejection:
+    """The rejection of a document that raised ``error`` alone, or (None) killed its worker twice."""
+    log = logging.getLogger(__name__)
+    if error is None:
+        log.warning("a %s worker died twice on %s; the document is rejected", stage, item.url)
+        return Rejection(stage, item.url, item.source, "worker_crashed",
+                         f"the {stage} worker process died on this document twice (a crash or out of memory)")
+    log.warning("%s raised %r on %s; the document is rejected", stage, error, item.url)
+    return Rejection(stage, item.url, item.source, f"{stage}_failed",
+                     f"{stage} raised {type(error).__name__} on this document alone: {str(error)[:300]} "
+                     "(a defect in broadsheet or a library: report it with the document)")
+
+
+Rejected = Callable[[Item, Exception | None], Result]
 
 
 def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], settings: Settings,
-         crashed: Callable[[Item], Result], stage: str) -> list[Result]:
-    """``job`` over ``items`` in chunks, in this process or over the pool; one result per chunk, in order.
+         rejected: Rejected[Item, Result], stage: str) -> list[Result]:
+    """``job`` over ``items`` in chunks, in this process or over the pool, in order: one result per chunk,
+    or per document of a chunk that raised or died (``rejected(document, error)`` for each that fails alone).
     Each chunk is reported to :mod:`~broadsheet.tasks.progress` as ``stage`` as soon as it is done."""
     workers, size = worker_count(settings), settings.pipeline.worker_chunk
     settings = _sharing_cpus(settings, workers)
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
     if workers < 2 or _pool is None:
-        return [_reported(_run_job(job, chunk, settings), stage, len(chunk)) for chunk in chunks]
+        return [result for chunk in chunks
+                for result in _reported(_guarded(lambda part: _run_job(job, part, settings), chunk, rejected),
+                                        stage, len(chunk))]
     futures = [_submit(workers, job, chunk, settings) for chunk in chunks]
     for chunk, future in zip(chunks, futures, strict=True):
         future.add_done_callback(_advance_when_done(stage, len(chunk)))
@@ -160,9 +178,19 @@ def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], setti
     for chunk, future in zip(chunks, futures, strict=True):
         try:
             results.append(future.result())
-        except BrokenProcessPool:
-            results += [_reported(result, stage, 1) for result in _retry_alone(job, chunk, settings, crashed)]
+        except Exception:  # a dead worker (BrokenProcessPool) or the job's own exception
+            results += _reported(_retry_alone(job, chunk, settings, rejected), stage, len(chunk))
     return results
+
+
+def _guarded(run: Callable[[list[Item]], Result], chunk: list[Item], rejected: Rejected[Item, Result]) -> list[Result]:
+    """``run(chunk)``; if it raises, ``run`` of each document alone. Exception only: Ctrl-C still stops."""
+    try:
+        return [run(chunk)]
+    except Exception as exc:
+        if len(chunk) == 1:
+            return [rejected(chunk[0], exc)]
+        return [result for item in chunk for result in _guarded(run, [item], rejected)]
 
 
 def _advance_when_done(stage: str, documents: int) -> Callable[[Future[Any]], None]:
@@ -173,17 +201,18 @@ def _advance_when_done(stage: str, documents: int) -> Callable[[Future[Any]], No
     return advance
 
 
-def _reported(result: Result, stage: str, documents: int) -> Result:
+def _reported(results: T, stage: str, documents: int) -> T:
     progress.advance(stage, documents)
-    return result
+    return results
 
 
 def _retry_alone(job: Callable[[list[Item], Settings], Result], chunk: list[Item], settings: Settings,
-                 crashed: Callable[[Item], Result]) -> list[Result]:
-    """The documents of a job lost with a dead worker, one by one in a process of their own: away from the
-    pool and one retry at a time, so that a process dying there was killed by its own document (on the
-    shared pool, the other batch's killer could take an innocent retry down with it). A document whose
-    process dies becomes ``crashed(document)``; the next one gets a new process."""
+                 rejected: Rejected[Item, Result]) -> list[Result]:
+    """The documents of a job that raised or lost its worker, one by one in a process of their own: away
+    from the pool and one retry at a time, so that a process dying there was killed by its own document (on
+    the shared pool, the other batch's killer could take an innocent retry down with it). A document whose
+    process dies becomes ``rejected(document, None)``, one that raises ``rejected(document, error)``; the
+    next one gets a new process after a death."""
     results: list[Result] = []
     with _retry_lock:
         alone: ProcessPoolExecutor | None = None
@@ -193,9 +222,11 @@ def _retry_alone(job: Callable[[list[Item], Settings], Result], chunk: list[Item
                 try:
                     results.append(alone.submit(_run_job, job, [item], settings).result())
                 except BrokenProcessPool:
-                    results.append(crashed(item))
+                    results.append(rejected(item, None))
                     alone.shutdown(wait=True)
                     alone = None
+                except Exception as exc:
+                    results.append(rejected(item, exc))
         finally:
             if alone is not None:
                 alone.shutdown(wait=True)

@@ -78,6 +78,25 @@ def create_page_view(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
                  + f"\nunion all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
 
 
+def archive_files(folder: Path) -> list[Path]:
+    """The Parquet files of the archive ``folder`` (none if it is missing)."""
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def create_reader_page_view(conn: duckdb.DuckDBPyConnection, folder: Path, files: list[Path]) -> None:
+    """A temporary ``page_bodies`` for a read-only connection, over the archive beside the file it opened
+    (the stored view names the folder of whoever last wrote: a copy of the warehouse would read the
+    original's bodies). A missing archive is an error only for a query that needs its bodies."""
+    archived = (f"select page_id, content_gzip from read_parquet([{', '.join(_literal(f) for f in files)}])"
+                if files else
+                "select page_id, error(" + _literal(Path(f"the page archive {folder} is missing: bodies of pages "
+                                                         "loaded since the archive began are not there; copy or "
+                                                         "move the warehouse together with its .pages folder"))
+                + ")::blob from pages where content_gzip is null")
+    conn.execute("create or replace temp view page_bodies as "
+                 + view("page_bodies").split(" as\n", 1)[1].rstrip().rstrip(";") + "\nunion all " + archived)
+
+
 def _literal(path: Path) -> str:
     """``path`` as an SQL string literal (COPY and view definitions take no parameters for it)."""
     return "'" + str(path).replace("'", "''") + "'"

@@ -5,20 +5,33 @@ A target is the :class:`WarehouseSettings` (which choose DuckDB or DuckLake, see
 one writing process per file: a writer that finds the file locked gets a transient
 :class:`WarehouseError` (code ``locked``) so the caller can wait and retry; readers open read-only
 and never migrate. Extensions load from their pinned wheels, never from the network.
+
+A read-only connection to a DuckDB file is sandboxed: it may read the file and its page archive and
+nothing else (``enable_external_access = false``, the archive's files its ``allowed_paths``, the
+configuration locked), so SQL typed by a person can neither read other files nor write any (``COPY …
+TO``, ``ATTACH``, ``read_text``, and a ``SET`` to undo it, all fail); :func:`check_read_only_sql` also
+refuses statements other than queries, since DuckDB lets an allowed path be written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeAlias
 
 import duckdb
 
-from broadsheet.config.errors import WarehouseError
+from broadsheet.config.errors import QueryError, WarehouseError
 from broadsheet.config.settings import WarehouseSettings
-from broadsheet.warehouse.archive import connection_archive, create_page_view
+from broadsheet.warehouse.archive import (
+    archive_dir,
+    archive_files,
+    connection_archive,
+    create_page_view,
+    create_reader_page_view,
+)
 from broadsheet.warehouse.backend import attach_ducklake, ducklake_ddl
 from broadsheet.warehouse.migrate import create_views, migrate
 
@@ -44,8 +57,9 @@ def warehouse_exists(target: Target) -> bool:
     return local_path(target).exists()
 
 
-def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse; a writer creates and migrates it as needed."""
+def connect(target: Target, *, read_only: bool = False, writes_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse; a writer creates and migrates it as needed. A reader of a DuckDB file
+    is sandboxed: it reads the file and its page archive and may write only under ``writes_to``."""
     if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
         conn = attach_ducklake(target, read_only=read_only)
         return conn if read_only else _prepared(conn, ducklake=True)
@@ -56,7 +70,47 @@ def connect(target: Target, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path, read_only=read_only)
-    return conn if read_only else _prepared(conn, ducklake=False)
+    return _sandboxed(conn, path, writes_to) if read_only else _prepared(conn, ducklake=False)
+
+
+def _sandboxed(conn: duckdb.DuckDBPyConnection, path: Path, writes_to: Path | None) -> duckdb.DuckDBPyConnection:
+    """``conn`` (read-only, on ``path``) with no file access but its page archive's (read) and ``writes_to``."""
+    folder = archive_dir(path.resolve())
+    files = archive_files(folder)
+    try:
+        create_reader_page_view(conn, folder, files)
+        if files:
+            conn.execute(f"set allowed_paths = {_list(files)}")
+        if writes_to is not None:
+            conn.execute(f"set allowed_directories = {_list([writes_to.resolve()])}")
+        conn.execute("set enable_external_access = false")
+        conn.execute("set lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _list(paths: list[Path]) -> str:
+    """``paths`` as an SQL list of string literals (SET takes no parameters)."""
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+# What SQL typed by a person may be: queries (DESCRIBE, SHOW, SUMMARIZE and PRAGMA are SELECTs to DuckDB),
+# EXPLAIN, CALL of a table function, and CREATE (only TEMP objects on a read-only connection; PIVOT needs it).
+_QUERY_STATEMENTS = {"SELECT", "EXPLAIN", "CALL", "CREATE"}
+
+
+def check_read_only_sql(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Raise a QueryError (the user's statement to fix) unless every statement of ``sql`` only reads."""
+    try:
+        statements = conn.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}") from exc
+    refused = [s.type.name for s in statements if s.type.name not in _QUERY_STATEMENTS]
+    if refused:
+        raise QueryError(f"query failed: {', '.join(refused)} refused, a query here only reads (to write, "
+                         "export or attach, open the warehouse file with duckdb itself)")
 
 
 @contextlib.contextmanager
@@ -83,15 +137,29 @@ def connect_reader(target: Target) -> duckdb.DuckDBPyConnection:
     return _open(local_path(target))
 
 
+# DuckDB's words for a file held by another process, and for one that is damaged ("... checksum ... in
+# block ...": a plain "lock" test matched "block" and called a corrupt file locked).
+_LOCK_CONFLICT = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
+_CORRUPT = re.compile(r"corrupt|checksum|not a valid DuckDB database", re.IGNORECASE)
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """Whether DuckDB's ``error`` says another process holds the file."""
+    return bool(_LOCK_CONFLICT.search(str(error)))
+
+
 def _open(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        locked = "lock" in str(exc).lower()
-        raise WarehouseError(
-            f"cannot open warehouse {path}: {'another process is writing to it' if locked else exc}",
-            code="locked" if locked else "io", transient=locked,
-        ) from exc
+        if is_lock_conflict(exc):
+            raise WarehouseError(f"cannot open warehouse {path}: another process is writing to it",
+                                 code="locked", transient=True) from exc
+        if _CORRUPT.search(str(exc)):
+            raise WarehouseError(
+                f"the warehouse {path} is corrupt ({exc}): restore it from a backup, or move it aside and run "
+                "`broadsheet ingest` again to build a new one", code="corrupt") from exc
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="io") from exc
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {exc}", code="corrupt") from exc
     conn.execute("set timezone = 'UTC'")

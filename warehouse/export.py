@@ -37,9 +37,9 @@ def _literal(path: Path) -> str:
 
 def export_parquet(conn: duckdb.DuckDBPyConnection, folder: Path) -> ExportResult:
     """Write every table under ``folder`` as Parquet; returns the rows written per table."""
-    folder.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         for name in PARTITIONED:
             sql = query(f"export_{name}")
             target = folder / name

@@ -8,6 +8,7 @@ Views hold no data, so they are simply re-created from ``views/<view_name>.sql``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable
@@ -72,8 +73,7 @@ def migrate(conn: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR,
                          [migration.version, migration.name, datetime.now(UTC)])
             conn.execute("commit")
         except duckdb.Error as exc:
-            conn.execute("rollback")
-            raise WarehouseError(f"migration {migration.path.name} failed: {exc}") from exc
+            raise rolled_back(conn, f"migration {migration.path.name}", exc) from exc
         applied.append(migration)
     return applied
 
@@ -99,6 +99,18 @@ def create_views(conn: duckdb.DuckDBPyConnection, folder: Path = VIEWS_DIR, *,
             conn.execute("insert into view_sets values (?, ?)", [digest, datetime.now(UTC)])
         conn.execute("commit")
     except duckdb.Error as exc:
-        conn.execute("rollback")
-        raise WarehouseError(f"view {path.name} failed: {exc}") from exc
+        raise rolled_back(conn, f"view {path.name}", exc) from exc
     return names
+
+
+def rolled_back(conn: duckdb.DuckDBPyConnection, what: str, error: duckdb.Error) -> WarehouseError:
+    """The error of ``what`` after its transaction is rolled back; a full disk is transient.
+
+    A commit that failed (the disk full) has already ended the transaction: "cannot rollback" then is no
+    news and must not hide the real error."""
+    with contextlib.suppress(duckdb.Error):
+        conn.execute("rollback")
+    if "no space left" in str(error).lower():
+        return WarehouseError(f"{what} failed: the disk is full ({error}); free some space and run again",
+                              code="disk_full", transient=True)
+    return WarehouseError(f"{what} failed: {error}")

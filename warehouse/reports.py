@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from broadsheet.config.errors import QueryError, WarehouseError
-from broadsheet.warehouse.connection import Target, connected, describe, warehouse_exists
+from broadsheet.warehouse.connection import Target, check_read_only_sql, connected, describe, warehouse_exists
 from broadsheet.warehouse.sql import query
 
 TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity_aliases", "mentions",
@@ -15,8 +15,9 @@ TABLES = ("sources", "runs", "fetches", "pages", "articles", "entities", "entity
 
 
 def run_query(path: Target, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of ``sql`` run on a read-only connection."""
+    """Column names and rows of ``sql`` run on a read-only, sandboxed connection."""
     with connected(path, read_only=True) as conn:
+        check_read_only_sql(conn, sql)
         try:
             result = conn.execute(sql)
             columns = [d[0] for d in result.description or []]

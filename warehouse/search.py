@@ -23,6 +23,7 @@ import duckdb
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.backend import attach_sql, load_extension
+from broadsheet.warehouse.connection import is_lock_conflict
 from broadsheet.warehouse.sql import query
 
 
@@ -69,7 +70,7 @@ def open_index(settings: WarehouseSettings) -> duckdb.DuckDBPyConnection:
         conn.execute("set timezone = 'UTC'")
         conn.execute(attach_sql(settings, "warehouse", read_only=True))
     except duckdb.Error as exc:
-        locked = "lock" in str(exc).lower()
+        locked = is_lock_conflict(exc)
         raise WarehouseError(f"cannot open the search index {path}: {exc}", code="locked" if locked else "io",
                              transient=locked) from exc
     return conn

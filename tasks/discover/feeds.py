@@ -3,8 +3,11 @@
 feedparser reads the XML kinds, sloppy ones included (undeclared entities, wrong encodings, relative
 links resolved against the feed's URL and ``xml:base``); leading whitespace before the XML declaration
 is removed first. A document that declares XML entities is refused as ``bad_feed`` before feedparser
-sees it (:mod:`~broadsheet.tasks.discover.safexml`). Item links must be http(s): a remote feed cannot point the
-fetcher at ``file:`` URLs. Each item without a usable link is one rejection; the others go on.
+sees it (:mod:`~broadsheet.tasks.discover.safexml`): the check reads the document as feedparser will, once
+feedparser's own encoding detection has turned it into UTF-8 (UTF-32 without a byte order mark and EBCDIC
+used to slip past it), and feedparser is then given exactly the bytes that were checked. Item links must be
+http(s): a remote feed cannot point the fetcher at ``file:`` URLs. Each item without a usable link is one
+rejection; the others go on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from broadsheet.config.records import Candidate, Discovery, Page, Rejection
 from broadsheet.tasks.discover.safexml import entity_problem, strip_leading
@@ -32,6 +36,18 @@ def _bad_feed(page: Page, reason: object) -> Discovery:
                                            f"{page.final_url} is not a readable feed: {reason}")])
 
 
+def as_feedparser_reads(content: bytes, headers: dict[str, str]) -> tuple[bytes, object]:
+    """``content`` in UTF-8 as feedparser decodes it (the XML spec's detection from the first bytes, the
+    declared encoding, the HTTP charset), and what was wrong with its encoding (None if nothing); unchanged
+    when feedparser cannot decode it either."""
+    result: dict[str, Any] = {}
+    try:
+        converted = bytes(convert_to_utf8(dict(headers), content, result))
+    except (LookupError, ValueError, TypeError) as exc:
+        return content, exc
+    return converted, result.get("bozo_exception") if result.get("bozo") else None
+
+
 def is_json_feed(page: Page) -> bool:
     return page.content_type in ("application/feed+json", "application/json") or \
         strip_leading(page.content)[:1] == b"{"
@@ -41,13 +57,15 @@ def parse_feed_page(page: Page) -> Discovery:
     """The items of an RSS, Atom or JSON feed, with their titles and dates as hints."""
     if is_json_feed(page):
         return _parse_json_feed(page)
-    problem = entity_problem(page.content)
+    headers = {"content-location": page.final_url, "content-type": page.content_type or "application/xml"}
+    content, encoding_problem = as_feedparser_reads(strip_leading(page.content), headers)
+    problem = entity_problem(page.content) or entity_problem(content)
     if problem:
         return _bad_feed(page, problem)
-    headers = {"content-location": page.final_url, "content-type": page.content_type or "application/xml"}
-    parsed = feedparser.parse(strip_leading(page.content), response_headers=headers)
-    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
-        return _bad_feed(page, getattr(parsed, "bozo_exception", None) or "no RSS, Atom or RDF root element")
+    parsed = feedparser.parse(content, response_headers=headers)
+    if not parsed.entries and (encoding_problem or parsed.get("bozo") or not parsed.get("version")):
+        return _bad_feed(page, encoding_problem or getattr(parsed, "bozo_exception", None)
+                         or "no RSS, Atom or RDF root element")
     found = Discovery()
     for entry in parsed.entries:
         add_item(found, page, entry.get("link") or _guid_link(entry), entry.get("title"), _entry_date(entry))

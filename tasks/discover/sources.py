@@ -13,6 +13,7 @@ identical to the last run's, marks the source *unchanged* and its items are not 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,10 @@ def discover_source(source: SourceConfig, settings: HttpSettings, discover: Disc
         return _discover(source, context)
     except FetchError as exc:
         return Discovery(rejections=[Rejection.from_error("discover", source.location, source.name, exc)])
+    except Exception as exc:  # one source's surprise must not cost the other sources of the run
+        return Discovery(rejections=[Rejection("discover", source.location, source.name, "discover_failed",
+                                               f"reading {source.location} raised {type(exc).__name__}: "
+                                               f"{str(exc)[:300]} (a defect: report it with the source)")])
 
 
 def _discover(source: SourceConfig, context: DiscoverContext) -> Discovery:
@@ -93,6 +98,9 @@ def _discover(source: SourceConfig, context: DiscoverContext) -> Discovery:
                          code="unreadable_file")
     if kind == "folder" or (kind == "auto" and path.is_dir()):
         return discover_folder(path, source.name)
+    if not path.is_file():
+        raise FetchError(f"{location} is not a regular file (a FIFO, socket or device); only files are read",
+                         code="unreadable_file")
     if kind == "warc" or (kind == "auto" and is_archive(path)):
         candidates, rejections = discover_archive(path, source.name)
         return Discovery(candidates=candidates, rejections=rejections)
@@ -180,12 +188,13 @@ def discover_folder(folder: Path, source: str) -> Discovery:
 
     Hidden files and folders (a name starting with ".") are skipped, as editors and VCS keep them.
     Symbolic links to folders are not followed; a link to a file outside ``folder`` is rejected
-    (``outside_folder``), and so is a broken link (``unreadable_file``).
+    (``outside_folder``), and so are a broken link, a link loop, and anything but a regular file (a FIFO
+    would block the read forever) (``unreadable_file``).
     """
     found = Discovery()
     visible = (p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    for path in sorted(p for p in visible if p.is_file() or (p.is_symlink() and not p.is_dir())):
-        escape = _escaping_link(path, folder, source)
+    for path in sorted(p for p in visible if not p.is_dir()):
+        escape = _escaping_link(path, folder, source) or _not_a_file(path, source)
         if escape is not None:
             found.rejections.append(escape)
             continue
@@ -206,7 +215,11 @@ def _escaping_link(path: Path, folder: Path, source: str) -> Rejection | None:
     """Why the symbolic link ``path`` in ``folder`` is not read (broken, or out of the folder), if it is one."""
     if not path.is_symlink():
         return None
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError) as exc:  # a loop: RuntimeError in Python 3.11, OSError (ELOOP) later
+        return Rejection("discover", path.absolute().as_uri(), source, "unreadable_file",
+                         f"{path} is a symbolic link that never reaches a file ({exc}); remove it")
     if not target.exists():
         return Rejection("discover", path.absolute().as_uri(), source, "unreadable_file",
                          f"{path} is a broken symbolic link (to {target}); remove it or restore its target")
@@ -215,6 +228,13 @@ def _escaping_link(path: Path, folder: Path, source: str) -> Rejection | None:
                          f"{path} links to {target}, outside the folder {folder}; only files under the folder "
                          "are read: copy the file in, or ingest its own folder")
     return None
+
+
+def _not_a_file(path: Path, source: str) -> Rejection | None:
+    if path.is_file():
+        return None
+    return Rejection("discover", path.absolute().as_uri(), source, "unreadable_file",
+                     f"{path} is not a regular file (a FIFO, socket or device); only files are read")
 
 
 def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -228,13 +248,19 @@ def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
+_URL_SHAPE = re.compile(r"[a-z][a-z0-9+.-]*:\S+\Z", re.IGNORECASE)
+
+
 def _looks_like_url_list(path: Path) -> bool:
     if not path.is_file() or not path.name.lower().endswith((".txt", ".urls", ".lst", ".list")):
         return False
     with path.open("rb") as handle:
         head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    return bool(lines) and all(is_url(ln) for ln in lines[:20])
+    head_lines = lines[:20]
+    # Every line shaped like a URL and one of them http(s): a stray file: or ftp: line is rejected on its
+    # own by discover_url_list, rather than making the list an article.
+    return any(is_url(ln) for ln in head_lines) and all(_URL_SHAPE.match(ln) for ln in head_lines)
 
 
 def discover_url_list(path: Path, source: str) -> Discovery:

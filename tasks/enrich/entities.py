@@ -358,7 +358,7 @@ def analyse_articles(articles: list[Article], settings: EntitySettings, keyphras
     """Per article, in order: resolved entities, mentions and salience; and its keyphrases."""
     tagged = [not settings.languages or a.language is None or a.language in settings.languages for a in articles]
     texts = [a.text[: settings.max_chars] if ok else "" for a, ok in zip(articles, tagged, strict=True)]
-    titles = [(a.title or "") if ok else "" for a, ok in zip(articles, tagged, strict=True)]
+    titles = [(a.title or "")[: settings.max_chars] if ok else "" for a, ok in zip(articles, tagged, strict=True)]
     body_docs: Iterable[Any]
     if settings.model == "spacy":
         body_found, title_found, body_docs = _spacy_tagged(texts, titles, settings)

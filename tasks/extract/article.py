@@ -4,6 +4,10 @@
 A page without usable text is an :class:`ExtractError` (code ``no_text``) and so a rejection,
 never an empty article. Plain-text files (``.txt``) are read as headline on the first line and
 body after it. Feed hints (title, date) fill what the page itself does not say.
+
+Every field that reaches the models and the warehouse is bounded (:func:`bounded_fields`): a headline of a
+million characters is a page's mistake or an attack, and spaCy refuses texts that long, so it is cut rather
+than allowed to fail the batch.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ def extractor_version(settings: ExtractSettings) -> str:
 # With the time and offset when the page gives them, so a late-evening story keeps its UTC day.
 _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
+# No headline, byline or site name is longer; a longer one is cut (at a space where there is one).
+MAX_TITLE_CHARS = 1_000
+MAX_AUTHORS = 20
+MAX_NAME_CHARS = 200
 
 
 def extract_article(page: Page, settings: ExtractSettings) -> Article:
@@ -54,6 +62,7 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
     else:
         raise ExtractError(f"{page.url} is {page.content_type}; only HTML and text are extracted",
                            code="not_html")
+    fields = bounded_fields(fields, settings.max_text_chars)
     text = fields["text"]
     if len(text) < settings.min_text_chars:
         raise ExtractError(
@@ -68,7 +77,7 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
         url=page.url,
         canonical_url=canonical,
         source=page.source,
-        title=fields["title"] or page.title_hint,
+        title=fields["title"] or cut(page.title_hint, MAX_TITLE_CHARS),
         authors=fields["authors"],
         published_at=fields["published_at"] or page.published_hint,
         language=detect_language(text, settings.candidate_languages, settings.min_language_confidence),
@@ -79,6 +88,22 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
         extractor=extractor_version(settings),
         page_id=page.page_id,
     )
+
+
+def bounded_fields(fields: dict, max_text_chars: int) -> dict:
+    """``fields`` with the title, authors, site and text cut to what a model or the warehouse takes."""
+    authors = tuple(name for name in (cut(a, MAX_NAME_CHARS) for a in fields["authors"][:MAX_AUTHORS]) if name)
+    return {**fields, "title": cut(fields["title"], MAX_TITLE_CHARS), "authors": authors,
+            "site": cut(fields["site"], MAX_NAME_CHARS), "text": cut(fields["text"], max_text_chars) or ""}
+
+
+def cut(value: str | None, limit: int) -> str | None:
+    """``value`` at most ``limit`` characters long, cut at its last space before the limit when it has one."""
+    if value is None or len(value) <= limit:
+        return value
+    head = value[:limit]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip() or None
 
 
 def extract_articles(pages: list[Page], settings: ExtractSettings) -> tuple[list[Article], list[Rejection]]:

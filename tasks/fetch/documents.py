@@ -1,6 +1,8 @@
 """Documents as bytes: media types (declared or sniffed), local files, and what can be extracted.
 
-A local file is read by its ``file://`` URL with the same size cap as a response body; ``.gz`` files
+A local file is read by its ``file://`` URL with the same size cap as a response body, and only if it is a
+regular file once opened (a FIFO or device would block the run or never end); file names that are not
+UTF-8 survive the trip through the URL as their bytes; ``.gz`` files
 are decompressed under the same cap (a gzip bomb is ``too_large``, a truncated file ``bad_gzip``).
 The media type of a document is the declared one unless it is missing or generic, when the first
 bytes decide (HTML, XML feed or sitemap, JSON Feed).
@@ -9,12 +11,14 @@ bytes decide (HTML, XML feed or sitemap, JSON Feed).
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, Page, Rejection
@@ -61,8 +65,8 @@ def is_feed(content_type: str) -> bool:
 
 
 def local_path(url: str) -> Path:
-    """The path of a ``file://`` URL."""
-    return Path(unquote(urlsplit(url).path))
+    """The path of a ``file://`` URL (its bytes: a file name need not be UTF-8)."""
+    return Path(os.fsdecode(unquote_to_bytes(urlsplit(url).path)))
 
 
 def file_url(path: Path) -> str:
@@ -72,11 +76,7 @@ def file_url(path: Path) -> str:
 def read_local(candidate: Candidate, max_bytes: int) -> Page:
     """A local file as a page; ``.gz`` files are decompressed, both sizes capped."""
     path = local_path(candidate.url)
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+    raw = read_regular_file(path, max_bytes + 1)
     if len(raw) > max_bytes:
         raise FetchError(f"{path} is larger than http.max_body_bytes={max_bytes}", code="too_large")
     suffixes = [suffix.lower() for suffix in path.suffixes]
@@ -87,6 +87,25 @@ def read_local(candidate: Candidate, max_bytes: int) -> Page:
     content_type = sniff_content_type(raw, LOCAL_TYPES.get(suffix))
     return Page(candidate.url, candidate.url, candidate.source, raw, content_type, now_utc(),
                 candidate.title_hint, candidate.published_hint)
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file at ``path`` (links followed); FetchError otherwise.
+
+    Opened without blocking, then checked: a FIFO named ``x.html`` would otherwise wait for a writer forever."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FetchError(f"{path} is not a regular file (a folder, FIFO, socket or device); only files are read",
+                         code="unreadable_file")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            return handle.read(limit)
+        except OSError as exc:
+            raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
 
 
 def gunzip_capped(raw: bytes, max_bytes: int, name: str) -> bytes:

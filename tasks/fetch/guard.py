@@ -6,6 +6,8 @@ loopback, private, link-local, multicast or otherwise not global. The request is
 that was checked: the connection goes to that IP while the ``Host`` header and the TLS server name
 (SNI, and so certificate verification) keep the original host name. A second DNS answer (the DNS
 rebinding trick: public at check time, 127.0.0.1 at connect time) is therefore never used.
+An IPv6 address that carries an IPv4 one (IPv4-mapped, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``,
+Teredo) is judged by that IPv4 address too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ def parse_http_url(url: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address``, and the IPv4 address it carries if any, may be connected to."""
+    carried = _carried_ipv4(address)
+    if carried is not None and not is_public(carried):
+        return False
+    return address.is_global and not address.is_multicast  # 224.0.0.0/4 counts as global, but is no web server
+
+
+def _carried_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if any(address in network for network in _NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.teredo[1] if address.teredo else None
+
+
 async def check_address(url: str, settings: HttpSettings) -> str | None:
     """The checked IP address to connect to for ``url``, or None when private addresses are allowed.
 
@@ -49,7 +72,7 @@ async def check_address(url: str, settings: HttpSettings) -> str | None:
         raise FetchError(f"cannot resolve {hostname}: {exc}", code="connect_error", transient=True) from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
-        if not address.is_global or address.is_multicast:  # 224.0.0.0/4 counts as global, but is no web server
+        if not is_public(address):
             raise FetchError(
                 f"{hostname} resolves to non-public address {address}; set "
                 "http.allow_private_addresses = true to fetch from it",

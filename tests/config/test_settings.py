@@ -112,6 +112,24 @@ def test_bad_sources_files(tmp_path: Path, text: str, phrase: str) -> None:
         load_sources(path)
 
 
+def test_a_sources_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes('[[sources]]\nname = "Le Monde à la une"\nlocation = "x"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"is not UTF-8 .*save it as UTF-8"):  # was a UnicodeDecodeError traceback
+        load_sources(path)
+
+
+def test_an_unknown_environment_section_is_warned_of(monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("BROADSHEET_HTPP__TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("BROADSHEET_HTTP__TIMEOUT_SECONDS", "4")
+    with caplog.at_level("WARNING"):
+        settings = load_settings()
+    assert settings.http.timeout_seconds == 4.0
+    assert [r.getMessage().split(":")[0] for r in caplog.records if "BROADSHEET_" in r.getMessage()] == [
+        "ignoring BROADSHEET_HTPP__TIMEOUT_SECONDS"]
+
+
 def test_default_taxonomy_is_the_17_iptc_topics() -> None:
     taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
     assert len(taxonomy.topics) == 17

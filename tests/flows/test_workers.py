@@ -83,10 +83,10 @@ def test_a_worker_that_dies_costs_only_its_document(settings: Settings, pool: No
     parallel = with_workers(settings, 2, chunk=2)
     workers.start(parallel)
     items = ["a", "b", "boom", "c", "d", "e"]
-    results = workers._map(_dies_on_boom, items, parallel, lambda item: [f"crashed {item}"], "extract")  # type: ignore[arg-type]
+    results = workers._map(_dies_on_boom, items, parallel, lambda item, error: [f"crashed {item}"], "extract")  # type: ignore[arg-type]
     assert [r for part in results for r in part] == ["A", "B", "crashed boom", "C", "D", "E"]
     # the pool was restarted and works on
-    assert workers._map(_dies_on_boom, ["f", "g", "h"], parallel, lambda item: [], "extract")  # type: ignore[arg-type]
+    assert workers._map(_dies_on_boom, ["f", "g", "h"], parallel, lambda item, error: [], "extract")  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("prefect_harness", "pool")
@@ -134,14 +134,14 @@ def test_a_retry_is_never_rejected_for_another_jobs_crash(settings: Settings, po
     running = tmp_path / "running"
     other: list[list[str]] = []
     batch = threading.Thread(target=lambda: other.extend(workers._map(
-        _slow_or_dies, [f"slow {running}"], parallel, lambda item: [f"crashed {item}"], "extract")))  # type: ignore[arg-type]
+        _slow_or_dies, [f"slow {running}"], parallel, lambda item, error: [f"crashed {item}"], "extract")))  # type: ignore[arg-type]
     batch.start()
     for _ in range(600):  # the other batch's job is on a worker
         if running.exists():
             break
         time.sleep(0.1)
     assert running.exists()
-    mine = workers._map(_slow_or_dies, ["boom"], parallel, lambda item: [f"crashed {item}"], "extract")  # type: ignore[arg-type]
+    mine = workers._map(_slow_or_dies, ["boom"], parallel, lambda item, error: [f"crashed {item}"], "extract")  # type: ignore[arg-type]
     batch.join(timeout=120)
     assert mine == [["crashed boom"]]
     assert other == [[f"slow {running}".upper()]]
@@ -189,7 +189,7 @@ def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(settings: Set
     workers.start(parallel)
     first = workers._pool
     items = [f"item {n}" for n in range(12)]
-    results = workers._map(_dies_on_boom, items, parallel, lambda item: [], "extract")  # type: ignore[arg-type]
+    results = workers._map(_dies_on_boom, items, parallel, lambda item, error: [], "extract")  # type: ignore[arg-type]
     assert [r for part in results for r in part] == [item.upper() for item in items]
     assert workers._pool is not None and workers._pool is not first
 

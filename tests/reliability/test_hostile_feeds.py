@@ -137,3 +137,33 @@ def test_sitemap_lastmod_in_any_format_keeps_the_url(lastmod: str) -> None:
     found, _ = read_sitemap_page(page(body, "application/xml", "https://n.example/sitemap.xml"), 10_000_000)
     [candidate] = found.candidates
     assert candidate.modified_hint == (datetime(2026, 3, 3, 10, tzinfo=UTC) if lastmod.startswith("2026-03") else None)
+
+
+# Every encoding family the XML spec's detection (appendix F) tells apart, with and without a byte order
+# mark, and a sample of the ASCII-compatible ones a declaration may name.
+XML_ENCODINGS = [("UTF-8", "utf-8"), ("UTF-8", "utf-8-sig"), ("UTF-16", "utf-16"), ("UTF-16", "utf-16-be"),
+                 ("UTF-16", "utf-16-le"), ("UTF-32", "utf-32"), ("UTF-32", "utf-32-be"), ("UTF-32", "utf-32-le"),
+                 ("ISO-10646-UCS-4", "utf-32-be"), ("cp037", "cp037"), ("EBCDIC-CP-US", "cp037"), ("cp500", "cp500"),
+                 ("ISO-8859-1", "latin-1"), ("windows-1252", "cp1252"), ("ISO-8859-5", "iso-8859-5"),
+                 ("KOI8-R", "koi8-r"), ("Shift_JIS", "shift_jis"), ("EUC-JP", "euc-jp"), ("GB18030", "gb18030"),
+                 ("Big5", "big5"), ("US-ASCII", "ascii")]
+
+
+def declared_feed(encoding: str, declaration: str = "", title: str = "Harbour news") -> str:
+    return (f'<?xml version="1.0" encoding="{encoding}"?>{declaration}<rss version="2.0"><channel><title>T</title>'
+            f"<item><title>{title}</title><link>https://n.example/a</link></item></channel></rss>")
+
+
+@pytest.mark.parametrize(("name", "codec"), XML_ENCODINGS)
+def test_entity_declarations_are_refused_in_every_encoding(name: str, codec: str) -> None:
+    laughs = '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    found = parse_feed_page(page(declared_feed(name, laughs, "&b;").encode(codec)))
+    assert not found.candidates  # UTF-32 without a BOM and cp037 used to be expanded
+    [rejection] = found.rejections
+    assert rejection.error_type == "bad_feed" and "entit" in rejection.message.lower()
+
+
+@pytest.mark.parametrize(("name", "codec"), XML_ENCODINGS)
+def test_a_plain_feed_is_read_in_every_encoding(name: str, codec: str) -> None:
+    found = parse_feed_page(page(declared_feed(name).encode(codec)))
+    assert [(c.url, c.title_hint) for c in found.candidates] == [("https://n.example/a", "Harbour news")]

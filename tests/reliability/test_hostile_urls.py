@@ -13,6 +13,7 @@ it), and redirects from a "public" host come from ``httpx.MockTransport``. Alrea
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def blocked(url: str) -> str:
     "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/",
     "http://[fe80::1]/", "http://[::1]/", "http://0.0.0.0/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/",
     "http://[fd00::1]/", "http://224.0.0.1/", "http://255.255.255.255/",
+    "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::1]/", "http://[2002:a00:1::]/",
 ])
 def test_private_link_local_and_special_addresses_are_blocked(url: str, dns: dict[str, list[str]]) -> None:
     assert blocked(url) == "blocked_address"
@@ -110,6 +112,18 @@ def test_a_file_url_in_a_url_list_is_rejected(tmp_path: Path) -> None:
     found = discover_url_list(listing, "hostile")
     assert [c.url for c in found.candidates] == ["https://n.example/ok"]
     assert [r.error_type for r in found.rejections] == ["invalid_url", "invalid_url"]
+
+
+def test_a_url_list_with_a_file_line_is_still_a_url_list(tmp_path: Path) -> None:
+    from broadsheet.config.settings import HttpSettings
+    from broadsheet.config.sources import source_from_argument
+    from broadsheet.tasks.discover.sources import discover_source
+
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://n.example/one\nfile:///etc/passwd\nhttps://n.example/two\n")
+    found = discover_source(source_from_argument(str(listing)), HttpSettings())  # was one .txt "article"
+    assert [c.url for c in found.candidates] == ["https://n.example/one", "https://n.example/two"]
+    assert [(r.url, r.error_type) for r in found.rejections] == [("file:///etc/passwd", "invalid_url")]
 
 
 def test_an_extremely_long_url_is_invalid_without_a_request(httpserver: HTTPServer, settings: Settings) -> None:
@@ -171,14 +185,14 @@ def test_unreadable_local_file_is_a_rejection(tmp_path: Path, monkeypatch: pytes
     """Root reads a chmod-000 file, so the refusal is simulated where the file is opened."""
     page = tmp_path / "locked.html"
     page.write_text("<p>x</p>")
-    real_open = Path.open
+    real_open = os.open
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> object:
-        if self == page:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def refuse(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)) == page:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     outcome = fetch_pages([Candidate(page.as_uri(), "local")], GUARDED)
     [rejection] = outcome.rejections
     assert (rejection.error_type, "Permission denied" in rejection.message) == ("unreadable_file", True)

@@ -226,3 +226,30 @@ def test_known_articles_are_read_while_the_other_batch_loads(tmp_path: Path) -> 
         loading.close()
     assert not checker.is_alive(), "drop-known waited for the load"
     assert result == [[new]]
+
+
+class _FullDiskAtCommit:
+    """A connection whose commit fails as on a full disk, ending the transaction as DuckDB's does."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        if sql == "commit":
+            self.conn.execute("rollback")
+            raise duckdb.IOException("IO Error: Could not write file \"w.duckdb.wal\": No space left on device")
+        return self.conn.execute(sql, *args)
+
+
+def test_disk_full_while_migrating_is_the_transient_error_not_a_traceback(tmp_path: Path) -> None:
+    from broadsheet.warehouse.migrate import create_views, migrate
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        for step in (migrate, create_views):  # each used to raise "cannot rollback - no transaction is active"
+            with pytest.raises(WarehouseError, match=r"the disk is full .*free some space") as caught:
+                step(_FullDiskAtCommit(conn))  # type: ignore[arg-type]
+            assert (caught.value.code, caught.value.transient) == ("disk_full", True)
+            step(conn)  # with space again, the step completes
+    finally:
+        conn.close()

@@ -102,7 +102,7 @@ def test_search_without_a_warehouse_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_export_writes_parquet_partitioned_by_date(warehouse: WarehouseSettings, tmp_path: Path) -> None:
-    conn = connect(warehouse, read_only=True)
+    conn = connect(warehouse, read_only=True, writes_to=tmp_path / "export")
     try:
         result = export_parquet(conn, tmp_path / "export")
     finally:

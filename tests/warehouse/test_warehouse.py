@@ -380,3 +380,19 @@ def test_a_warehouse_whose_page_archive_cannot_be_made_is_a_clear_error(tmp_path
     with pytest.raises(WarehouseError, match="cannot prepare the page archive") as caught:
         connect(path)
     assert caught.value.code == "io"
+
+
+@pytest.mark.parametrize("damage", ["checksum", "garbage"])
+def test_a_corrupt_warehouse_is_called_corrupt_not_locked(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "w.duckdb"
+    load(path, make_batch())
+    if damage == "checksum":  # "... does not match stored checksum 0 in block at ...": "block" held "lock"
+        with path.open("r+b") as handle:
+            handle.seek(4096)
+            handle.write(b"\0" * 8192)
+    else:
+        path.write_bytes(b"not a database" * 1000)
+    for read_only in (False, True):
+        with pytest.raises(WarehouseError, match=r"is corrupt .*restore it from a backup") as caught:
+            connect(path, read_only=read_only).execute("select count(*) from articles")
+        assert (caught.value.code, caught.value.transient) == ("corrupt", False)
