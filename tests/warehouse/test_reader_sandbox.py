@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import article, batch_of, load
 
-from broadsheet.config.errors import WarehouseError
+from broadsheet.config.errors import QueryError, WarehouseError
 from broadsheet.warehouse.connection import connect
 from broadsheet.warehouse.reports import run_query
 
@@ -50,7 +50,7 @@ def test_a_read_only_query_can_neither_write_nor_read_outside(warehouse: Path, t
     archive = warehouse.with_name(warehouse.name + ".pages")
     first_page_file = next(p for p in sorted(archive.glob("*.parquet")) if p.name != "empty.parquet")
     before = snapshot(tmp_path)
-    with pytest.raises(WarehouseError) as raised:
+    with pytest.raises(QueryError) as raised:
         run_query(warehouse, sql.format(warehouse=warehouse, archive=archive, outside=outside, secret=secret,
                                         first_page_file=first_page_file))
     assert raised.value.code == "query"
@@ -98,7 +98,7 @@ def test_a_moved_warehouse_reads_its_bodies_before_anything_writes_to_it(warehou
 def test_a_missing_page_archive_is_a_clear_message_and_the_rest_still_reads(warehouse: Path) -> None:
     shutil.rmtree(warehouse.with_name(warehouse.name + ".pages"))
     assert run_query(warehouse, "select count(*) from articles")[1] == [(1,)]
-    with pytest.raises(WarehouseError, match=r"page archive .*warehouse.duckdb.pages is missing.*\.pages folder"):
+    with pytest.raises(QueryError, match=r"page archive .*warehouse.duckdb.pages is missing.*\.pages folder"):
         run_query(warehouse, "select * from page_bodies")
 
 
