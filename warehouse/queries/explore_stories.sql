@@ -1,5 +1,6 @@
 -- The selection's stories: the 20 clusters with most articles in it (latest first on a tie), one row
--- per member article: the cluster's original first, then its copies, each with its source and URL.
+-- per member article: the cluster's original first, then its copies (role: how the copy matched, exact or
+-- near, or copy when it was seen first but appeared later), each with its source and URL.
 with clusters as (
     select selection.cluster_id, count(*) as selected, max(selection.article_date) as last_day
     from selection
@@ -11,7 +12,8 @@ with clusters as (
 select
     clusters.cluster_id,
     case when members.article_id = duplicate_clusters.original_article_id then 'original'
-         else members.match_kind end as role,
+         when members.url_match_kind = 'original' then 'copy'  -- seeded the cluster, but appeared later
+         else members.url_match_kind end as role,
     members.article_id,
     members.source_id,
     members.article_date,
