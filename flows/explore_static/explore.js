@@ -96,6 +96,8 @@ function storyList(rows) {
   }));
 }
 
+const WORLD = { url: "/static/vendor/countries-110m.json", format: { type: "topojson", feature: "countries" } };
+
 // One renderer per panel: (chart element, this panel's rows, every panel of the answer) → drawn.
 const RENDER = {
   attention: (div, rows) => embed(div, {
@@ -124,13 +126,16 @@ const RENDER = {
     height: 260,
     projection: { type: "equalEarth" },
     layer: [
+      { data: WORLD, mark: { type: "geoshape", fill: "#e4e4e4", stroke: "#fff", strokeWidth: 0.4 } },
       {
-        data: { url: "/static/vendor/countries-110m.json", format: { type: "topojson", feature: "countries" } },
-        transform: [{ lookup: "id", from: { data: { values: rows }, key: "iso_numeric", fields: ["stories"] }, default: 0 }],
+        // lookup keeps only the countries in the news, drawn over the grey world
+        data: WORLD,
+        transform: [{ lookup: "id", from: { data: { values: rows }, key: "iso_numeric", fields: ["stories", "articles"] } }],
         mark: { type: "geoshape", stroke: "#fff", strokeWidth: 0.4 },
         encoding: {
-          color: { field: "stories", type: "quantitative", scale: { scheme: "blues", domainMin: 0 } },
-          tooltip: [{ field: "properties.name", title: "country" }, { field: "stories", type: "quantitative" }],
+          color: { field: "stories", type: "quantitative", scale: { scheme: "blues" } },
+          tooltip: [{ field: "properties.name", title: "country" }, { field: "stories", type: "quantitative" },
+                    { field: "articles", type: "quantitative" }],
         },
       },
       {
@@ -139,7 +144,7 @@ const RENDER = {
         encoding: {
           longitude: { field: "longitude", type: "quantitative" },
           latitude: { field: "latitude", type: "quantitative" },
-          size: { field: "stories", type: "quantitative", legend: null },
+          size: { field: "stories", type: "quantitative", legend: null, scale: { range: [15, 160] } },
           tooltip: [{ field: "name" }, { field: "stories" }],
         },
       },
@@ -242,7 +247,7 @@ async function draw(page, params, answer) {
 function describe(page, answer) {
   if (page === "search") {
     const selection = answer.selection;
-    document.getElementById("summary").textContent = `${number(selection.articles)} articles selected.`;
+    document.getElementById("summary").textContent = `${number(selection.articles)} article${selection.articles === 1 ? "" : "s"} selected.`;
     document.getElementById("selection-sql").textContent =
       `-- parameters ${JSON.stringify(selection.parameters)}\n${selection.sql}`;
   } else if (page === "entity") {
