@@ -27,10 +27,10 @@ def warehouse(tmp_path: Path) -> WarehouseSettings:
     return target
 
 
-def rows_of(target: WarehouseSettings, name: str, filters: SearchFilters = SearchFilters(),
+def rows_of(target: WarehouseSettings, name: str, filters: SearchFilters | None = None,
             ids: list[str] | None = None) -> list[dict]:
     with contextlib.closing(open_explorer(target)) as conn:
-        select_articles(conn, filters, ids)
+        select_articles(conn, filters or SearchFilters(), ids)
         found = panel(conn, name)
     return [dict(zip(found.columns, row, strict=True)) for row in found.rows]
 
