@@ -121,7 +121,7 @@ const RENDER = {
   },
   topics: (div, rows) => bars(div, rows, "label", "stories", ["articles", "mean_score"]),
   subtopics: (div, rows) => bars(div, rows, "label", "stories", ["level2_label", "articles"]),
-  sources: (div, rows) => bars(div, rows, "source_id", "stories", ["articles", "originals"]),
+  sources: (div, rows) => bars(div, rows, "source_id", "stories", ["articles", "first_day"]),
   countries: (div, rows, panels) => embed(div, {
     height: 260,
     projection: { type: "equalEarth" },

@@ -65,9 +65,9 @@ def test_top_entities_count_stories_and_carry_a_daily_trend(warehouse: Warehouse
     assert (costa["name"], costa["stories"], costa["articles"], costa["trend"]) == ("Maria Costa", 2, 3, [1, 1])
 
 
-def test_sources_count_the_stories_they_printed_first(warehouse: WarehouseSettings) -> None:
-    assert {r["source_id"]: (r["stories"], r["originals"]) for r in rows_of(warehouse, "sources")} == {
-        "a": (2, 2), "b": (1, 0)}
+def test_sources_count_their_stories_and_articles(warehouse: WarehouseSettings) -> None:
+    assert {r["source_id"]: (r["stories"], r["articles"]) for r in rows_of(warehouse, "sources")} == {
+        "a": (2, 2), "b": (1, 1)}
 
 
 def test_every_panel_of_every_page_runs(warehouse: WarehouseSettings) -> None:
