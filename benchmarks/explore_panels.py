@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,14 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import append_section, markdown_table
+from warehouse_scale import generate
 
-from results import append_section, markdown_table  # noqa: E402
-from warehouse_scale import generate  # noqa: E402
-
-from broadsheet.config.settings import WarehouseSettings  # noqa: E402
-from broadsheet.warehouse.connection import connect  # noqa: E402
-from broadsheet.warehouse.explore import (  # noqa: E402
+from broadsheet.config.settings import WarehouseSettings
+from broadsheet.warehouse.connection import connect
+from broadsheet.warehouse.explore import (
     ENTITY_PANELS,
     HEALTH_PANELS,
     SEARCH_PANELS,
@@ -37,7 +34,7 @@ from broadsheet.warehouse.explore import (  # noqa: E402
     panel,
     select_articles,
 )
-from broadsheet.warehouse.search import SearchFilters, open_index, refresh_index, search_text  # noqa: E402
+from broadsheet.warehouse.search import SearchFilters, open_index, refresh_index, search_text
 
 
 def median_ms(action: Callable[[], Any], runs: int) -> tuple[float, Any]:

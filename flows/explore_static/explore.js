@@ -104,7 +104,7 @@ const RENDER = {
     data: { values: rows },
     height: 180,
     transform: [{ fold: ["stories", "articles"], as: ["count", "value"] }],
-    mark: { type: "line", point: true },
+    mark: { type: "line", interpolate: "step-after" },
     encoding: {
       x: { field: "day", type: "temporal", title: null },
       y: { field: "value", type: "quantitative", title: "per day" },
@@ -253,7 +253,7 @@ function describe(page, answer) {
   } else if (page === "entity") {
     const [entity] = answer.panels.entity.rows;
     document.getElementById("entity-title").textContent = entity
-      ? `${entity.name} (${entity.entity_type}${entity.country_code ? `, ${entity.country_code}` : ""}): ${number(entity.articles)} articles`
+      ? `${entity.name} (${entity.entity_type}${entity.country_code ? `, ${entity.country_code}` : ""}): ${number(entity.articles)} article${entity.articles === 1 ? "" : "s"}`
       : "No such entity.";
   }
 }
