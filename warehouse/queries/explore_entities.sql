@@ -1,6 +1,6 @@
 -- Top entities of each type in the selection, by stories, with their trend for a sparkline: stories per
 -- day over the selection's days, oldest first (per so many days when that would be over 60 points).
-with named as (
+with named as materialized (
     select
         article_entities.entity_id,
         selection.article_id,
@@ -28,7 +28,7 @@ ranked as (
     group by entities.entity_id, entities.name, entities.entity_type
 ),
 
-top as (
+top as materialized (
     select * from ranked where ranked.type_rank <= 10
 ),
 
