@@ -1,5 +1,5 @@
-"""The ``broadsheet`` command line: ingest, query, search, export, stats, demo, reenrich, server and serve
-(``show``, ``extract`` and ``sources`` live in :mod:`.cli_inspect`).
+"""The ``broadsheet`` command line: ingest, query, search, explore, export, stats, demo, reenrich, reextract,
+server and serve (``show``, ``extract`` and ``sources`` live in :mod:`.cli_inspect`).
 
 Commands only parse arguments, call library functions and print (:mod:`.output`: plain text for people,
 the versioned machine format of ``--format``). Exit codes scripts can rely on: 0 success, 1 unexpected
@@ -223,6 +223,26 @@ def search(
     columns = ["score", "article_date", "source_id", "title", "canonical_url", "article_id"]
     print_rows(columns, [(round(h.score, 4), h.article_date, h.source_id, h.title, h.canonical_url, h.article_id)
                           for h in hits], output)
+
+
+@app.command()
+def explore(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve on (0 picks a free one).",
+                                      min=0, max=65535)] = 8150,
+    wait: Annotated[float, typer.Option(help="Seconds a request keeps retrying while a load holds the warehouse "
+                                             "before the page says it is busy.")] = 5.0,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve a read-only web explorer of the warehouse on 127.0.0.1: search, charts, map, entities, sources."""
+    settings = settings_from(config, db)
+    from broadsheet.flows.explore import serve_explorer
+    from broadsheet.warehouse.connection import warehouse_exists
+
+    if not warehouse_exists(settings.warehouse):
+        raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first or pass --db")
+    serve_explorer(settings, port, wait, lambda url: out.print(
+        f"Exploring {settings.warehouse.path} at {url} (read-only). Stop with Ctrl-C."))
 
 
 @app.command()
