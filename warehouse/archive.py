@@ -19,7 +19,7 @@ import duckdb
 
 from broadsheet.config.errors import WarehouseError
 from broadsheet.warehouse.backend import is_ducklake
-from broadsheet.warehouse.sql import view
+from broadsheet.warehouse.sql import literal, view
 
 # A file of no rows with the archive's columns: a view over the folder needs one file to bind to.
 _EMPTY = "empty.parquet"
@@ -52,7 +52,7 @@ def archive_new_pages(conn: duckdb.DuckDBPyConnection, fresh_pages_sql: str, sta
     except OSError as exc:
         raise WarehouseError(f"cannot write to the page archive {target.parent}: {exc.strerror or exc}",
                              code="load", transient=True) from exc
-    sql = (f"copy (select page_id, content_gzip from ({fresh_pages_sql})) to {_literal(target)} "
+    sql = (f"copy (select page_id, content_gzip from ({fresh_pages_sql})) to {literal(target)} "
            "(format parquet, compression uncompressed)")  # gzip bodies: compressing them again gains nothing
     row = conn.execute(sql, [str(staged)]).fetchone()
     written = int(row[0]) if row else 0
@@ -69,13 +69,13 @@ def create_page_view(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
         if not empty.exists():
             partial = folder / f".{_EMPTY}.partial"
             conn.execute(f"copy (select null::varchar as page_id, null::blob as content_gzip limit 0) "
-                         f"to {_literal(partial)} (format parquet)")
+                         f"to {literal(partial)} (format parquet)")
             partial.replace(empty)
     except (OSError, duckdb.Error) as exc:
         raise WarehouseError(f"cannot prepare the page archive {folder}: {exc}", code="io") from exc
     # The view of views/page_bodies.sql (bodies in ``pages``) and, after it, the archived bodies.
     conn.execute(view("page_bodies").rstrip().rstrip(";")
-                 + f"\nunion all select page_id, content_gzip from read_parquet({_literal(folder / '*.parquet')})")
+                 + f"\nunion all select page_id, content_gzip from read_parquet({literal(folder / '*.parquet')})")
 
 
 def archive_files(folder: Path) -> list[Path]:
@@ -87,16 +87,11 @@ def create_reader_page_view(conn: duckdb.DuckDBPyConnection, folder: Path, files
     """A temporary ``page_bodies`` for a read-only connection, over the archive beside the file it opened
     (the stored view names the folder of whoever last wrote: a copy of the warehouse would read the
     original's bodies). A missing archive is an error only for a query that needs its bodies."""
-    archived = (f"select page_id, content_gzip from read_parquet([{', '.join(_literal(f) for f in files)}])"
+    archived = (f"select page_id, content_gzip from read_parquet([{', '.join(literal(f) for f in files)}])"
                 if files else
-                "select page_id, error(" + _literal(Path(f"the page archive {folder} is missing: bodies of pages "
+                "select page_id, error(" + literal(Path(f"the page archive {folder} is missing: bodies of pages "
                                                          "loaded since the archive began are not there; copy or "
                                                          "move the warehouse together with its .pages folder"))
                 + ")::blob from pages where content_gzip is null")
     conn.execute("create or replace temp view page_bodies as "
                  + view("page_bodies").split(" as\n", 1)[1].rstrip().rstrip(";") + "\nunion all " + archived)
-
-
-def _literal(path: Path) -> str:
-    """``path`` as an SQL string literal (COPY and view definitions take no parameters for it)."""
-    return "'" + str(path).replace("'", "''") + "'"

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.errors import WarehouseError
-from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.sql import literal, query
 
 # The exported tables, each read by ``queries/export_<name>.sql``: those partitioned by article_date,
 # and those written whole.
@@ -30,11 +30,6 @@ class ExportResult:
     rows: dict[str, int]
 
 
-def _literal(path: Path) -> str:
-    # COPY takes no bound parameters for its target: quote the path as a SQL string literal.
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def export_parquet(conn: duckdb.DuckDBPyConnection, folder: Path) -> ExportResult:
     """Write every table under ``folder`` as Parquet; returns the rows written per table."""
     rows: dict[str, int] = {}
@@ -45,12 +40,12 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, folder: Path) -> ExportResul
             target = folder / name
             shutil.rmtree(target, ignore_errors=True)
             rows[name] = _count(conn, sql)
-            conn.execute(f"copy ({sql}) to {_literal(target)} "
+            conn.execute(f"copy ({sql}) to {literal(target)} "
                          "(format parquet, partition_by (article_date), overwrite_or_ignore)")
         for name in WHOLE:
             sql = query(f"export_{name}")
             rows[name] = _count(conn, sql)
-            conn.execute(f"copy ({sql}) to {_literal(folder / f'{name}.parquet')} (format parquet)")
+            conn.execute(f"copy ({sql}) to {literal(folder / f'{name}.parquet')} (format parquet)")
     except duckdb.Error as exc:
         raise WarehouseError(f"export to {folder} failed: {exc}", code="export") from exc
     except OSError as exc:

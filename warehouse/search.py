@@ -24,7 +24,7 @@ from broadsheet.config.errors import WarehouseError
 from broadsheet.config.settings import WarehouseSettings
 from broadsheet.warehouse.backend import attach_sql, load_extension
 from broadsheet.warehouse.connection import is_lock_conflict
-from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.sql import literal, query
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,11 @@ def open_index(settings: WarehouseSettings) -> duckdb.DuckDBPyConnection:
                              code="missing")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = duckdb.connect(str(path))
+        # Attached under a name of its own: opened directly, the file would be a database named after its
+        # stem, which is "warehouse" for a warehouse.duckdb and collides with the warehouse's alias below.
+        conn = duckdb.connect()
+        conn.execute(f"attach {literal(path)} as search_index")
+        conn.execute("use search_index")
         load_extension(conn, "fts")
         if settings.backend == "ducklake":
             load_extension(conn, "postgres")

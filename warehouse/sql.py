@@ -24,3 +24,9 @@ def query(name: str) -> str:
 def view(name: str) -> str:
     """The text of ``views/<name>.sql``."""
     return (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def literal(path: Path | str) -> str:
+    """``path`` as an SQL string literal, quotes doubled: ATTACH, COPY and view definitions take no bound
+    parameters for a file name."""
+    return "'" + str(path).replace("'", "''") + "'"

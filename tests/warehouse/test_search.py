@@ -145,3 +145,16 @@ def test_search_and_export_commands(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert code == 0 and json.loads(out)["rows"]["articles"] == 3
     code, _, err = _cli(monkeypatch, capsys, "search", "bank", "--db", str(tmp_path / "none.duckdb"))
     assert code == 3 and "broadsheet ingest" in err.replace("\n", " ")
+
+
+@pytest.mark.parametrize("name", ["warehouse.duckdb", "search_index.duckdb", "news"])
+def test_search_works_whatever_the_warehouse_file_is_called(tmp_path: Path, name: str) -> None:
+    # the index file (<name>.search) once opened as a database named like the warehouse's alias ("warehouse")
+    target = WarehouseSettings(path=tmp_path / name)
+    load(target, batch_of(article("https://paper.example/flood", FLOOD, source="paper", title="Harbour flooded")))
+    conn = open_index(target)
+    try:
+        refresh_index(conn)
+        assert _titles(search_text(conn, "harbour flood")) == ["Harbour flooded"]
+    finally:
+        conn.close()
