@@ -106,10 +106,13 @@ def _print_article(report: dict[str, Any]) -> None:
 def extract(
     location: Annotated[str, typer.Argument(metavar="URL|FILE", help="Page URL, or a saved .html/.html.gz/.txt "
                                                                       "file.")],
+    enrich: Annotated[bool, typer.Option(help="Also tag it as ingest would: entities with salience, topics, "
+                                              "keyphrases (loads the models, a few seconds).")] = True,
     config: ConfigOption = None,
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Fetch or read one page and print the article that would be stored; writes nothing (a dry run).
+    """Fetch or read one page and print the article that would be stored, with its entities, topics and
+    keyphrases; writes nothing (a dry run).
 
     Exits 4 when the page would be rejected, printing the stage, reason and message."""
     from broadsheet.config.records import Candidate
@@ -131,10 +134,36 @@ def extract(
                      lambda: out.print(f"rejected {rejection.stage}/{rejection.error_type}: {rejection.message}"))
         raise typer.Exit(4)
     [article] = articles
-    record = {"article": {**asdict(article), "text_chars": len(article.text)}}
-    print_record(record, output, lambda: _print_extracted(record["article"]))
+    record: dict[str, Any] = {"article": {**asdict(article), "text_chars": len(article.text)}}
+    if enrich:
+        from broadsheet.tasks.enrich import enrich_articles
+
+        [enrichment] = enrich_articles([article], settings)
+        record["enrichment"] = _enrichment_record(enrichment)
+    print_record(record, output, lambda: _print_extracted(record))
 
 
-def _print_extracted(article: dict[str, Any]) -> None:
+def _enrichment_record(enrichment: Any) -> dict[str, Any]:
+    """What the enrichers would store, by entity rather than by id (the embedding vector left out)."""
+    salience = {s.entity_id: s for s in enrichment.salience}
+    entities = [{"name": e.name, "entity_type": e.entity_type, "country_code": e.country_code,
+                 "mentions": salience[e.entity_id].mentions if e.entity_id in salience else 0,
+                 "salience": salience[e.entity_id].score if e.entity_id in salience else None}
+                for e in enrichment.entities]
+    entities.sort(key=lambda e: -(e["salience"] or 0.0))
+    return {"entities": entities, "topics": [asdict(t) for t in enrichment.topics],
+            "subtopics": [asdict(t) for t in enrichment.subtopics],
+            "keyphrases": [asdict(k) for k in enrichment.keyphrases],
+            "entity_enricher": enrichment.entity_enricher, "topic_enricher": enrichment.topic_enricher}
+
+
+def _print_extracted(record: dict[str, Any]) -> None:
+    article = record["article"]
     out.print(table(["field", "value"], [(k, v) for k, v in article.items() if k != "text"]))
     out.print(Text(article["text"]))
+    if "enrichment" in record:
+        found = record["enrichment"]
+        out.print(table(["entity", "type", "mentions", "salience"],
+                        [(e["name"], e["entity_type"], e["mentions"], e["salience"]) for e in found["entities"]]))
+        out.print(table(["topic", "score"], [(t["topic_id"], t["score"]) for t in found["topics"]]))
+        out.print(table(["keyphrase", "score"], [(k["phrase"], k["score"]) for k in found["keyphrases"]]))

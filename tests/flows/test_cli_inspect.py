@@ -98,7 +98,12 @@ def test_extract_prints_the_article_and_writes_nothing(monkeypatch: pytest.Monke
     assert article["title"] == "Veridian Semiconductor Beats Forecasts as AI Chip Demand Surges"
     assert article["authors"] == ["Daniel Okafor"] and article["text"].startswith("Veridian Semiconductor")
     assert article["url"] == page.resolve().as_uri()
+    found = json.loads(out)["enrichment"]  # tagged as ingest would tag it
+    assert "Veridian Semiconductor" in {e["name"] for e in found["entities"] if e["entity_type"] == "organization"}
+    assert found["topics"] and found["keyphrases"]
     assert list(here.iterdir()) == []  # no warehouse, no staging folder
+    code, out, _ = run(monkeypatch, capsys, "extract", str(page), "--no-enrich", "--format", "json")
+    assert code == 0 and "enrichment" not in json.loads(out)
 
 
 def test_extract_of_a_page_without_text_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
