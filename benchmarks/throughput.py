@@ -164,12 +164,13 @@ class Run:
     loaded: int = 0
 
 
-def run_tree(command: list[str], cpus: set[int], cwd: Path) -> Run:
-    """``command`` run on ``cpus``, its process tree sampled every 0.2 s. Output goes to files, so a chatty
-    child never blocks on a full pipe."""
+def run_tree(command: list[str], cpus: set[int], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """``command`` run on ``cpus`` (with ``env`` added to the environment), its process tree sampled every
+    0.2 s. Output goes to files, so a chatty child never blocks on a full pipe."""
     with open(cwd / "stdout", "w+") as out, open(cwd / "stderr", "w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
+                                   env={**os.environ, **(env or {})},
                                    preexec_fn=lambda: os.sched_setaffinity(0, cpus))
         root, samples = psutil.Process(process.pid), []
         cpu: dict[int, tuple[str, float]] = {}  # pid: (role, CPU seconds at its last sample)
@@ -230,7 +231,8 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def ingest(corpus: Path, cpus: set[int], plain: bool = False, db: Path | None = None) -> Run:
+def ingest(corpus: Path, cpus: set[int], plain: bool = False, db: Path | None = None,
+           env: dict[str, str] | None = None) -> Run:
     """One ingest of ``corpus`` into ``db`` or a fresh warehouse (``loaded``: the articles it loaded)."""
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as tmp:
         db = db or Path(tmp) / "warehouse.duckdb"
@@ -238,7 +240,7 @@ def ingest(corpus: Path, cpus: set[int], plain: bool = False, db: Path | None = 
             command = [sys.executable, "-c", PLAIN, str(corpus), str(db)]
         else:
             command = [str(BROADSHEET), "ingest", str(corpus), "--db", str(db), "--json", "--quiet"]
-        done = run_tree(command, cpus, Path(tmp))
+        done = run_tree(command, cpus, Path(tmp), env)
         done.loaded = json.loads(done.stdout)["loaded"] if plain else json.loads(done.stdout)["counts"]["loaded"]
     return done
 
@@ -251,6 +253,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cores", default="1,2", help="core counts to run the ingest on (CPUs 0..n-1)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are reported")
     parser.add_argument("--no-plain", action="store_true", help="skip the run without Prefect")
+    parser.add_argument("--spacy-too", action="store_true",
+                        help="on one core, also run each ingest with entities.model = spacy, right after the "
+                             "default one, for the speed ratio of the two taggers")
     parser.add_argument("--long", type=int, default=None, metavar="N",
                         help="instead: one ingest of N distinct pages on the most cores given, reporting peak "
                              "memory per tenth of the run (flat means nothing accumulates)")
@@ -291,12 +296,17 @@ def main(argv: list[str] | None = None) -> None:
         plain_runs: list[Run] = []
         prefect_runs: list[Run] = []
         overheads: list[float] = []
+        spacy_runs: list[Run] = []
         for cores in args.cores:
             cpus, runs = set(range(cores)), []
             for number in range(1, args.runs + 1):
                 print(f"broadsheet ingest of {args.total} pages on {cores} core(s), run {number}/{args.runs} ...",
                       file=sys.stderr, flush=True)
                 runs.append(ingest(corpus, cpus))
+                if cores == 1 and args.spacy_too:
+                    print(f"the same with entities.model = spacy on 1 core, run {number}/{args.runs} ...",
+                          file=sys.stderr, flush=True)
+                    spacy_runs.append(ingest(corpus, cpus, env={"BROADSHEET_ENTITIES__MODEL": "spacy"}))
                 if cores in paired:  # right after, so that both see the same machine
                     print(f"the same flow without Prefect on {cores} core(s), run {number}/{args.runs} ...",
                           file=sys.stderr, flush=True)
@@ -311,6 +321,16 @@ def main(argv: list[str] | None = None) -> None:
             rows.append([f"broadsheet ingest, {cores} core(s)", f"{rate_of[cores]:,.2f}",
                          f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{most / 2**30:.2f}",
                          f"{loaded} of {args.total} loaded; walls {_walls(runs)} s"])
+            if cores == 1 and spacy_runs:
+                spacy_rate = args.total / statistics.median(r.wall for r in spacy_runs)
+                rows.append(["broadsheet ingest, 1 core, entities.model = spacy", f"{spacy_rate:,.2f}",
+                             f"{spacy_rate / limit:.2f} of {limit:,.2f}",
+                             f"{max(peak(r.samples) for r in spacy_runs) / 2**30:.2f}",
+                             f"{min(r.loaded for r in spacy_runs)} of {args.total} loaded; "
+                             f"walls {_walls(spacy_runs)} s"])
+                rows.append(["default tagger / spacy, 1 core", f"{rate_of[1] / spacy_rate:.2f}x", "—", "—",
+                             "run by run: " + ", ".join(f"{s.wall / r.wall:.2f}"
+                                                         for r, s in zip(runs, spacy_runs, strict=True))])
         if 1 in rate_of and 2 in rate_of:
             rows.append(["two cores / one core", f"{rate_of[2] / rate_of[1]:.2f}x", "—", "—", "—"])
         if plain_runs:
