@@ -3,14 +3,14 @@
 A record's block must hold the ``Content-Length`` bytes its header declares and be followed by the blank
 line that ends a record (or by the end of the file or of its gzip member, as warcio judges it). A
 truncated file, or a length that runs past the file's end or into the next record, breaks that. Where
-the header gives a ``WARC-Block-Digest`` (over the block) or a ``WARC-Payload-Digest`` (over the body of
-an HTTP response, or the whole block of another record), the bytes must hash to it: ``algorithm:value``
-with any algorithm :mod:`hashlib` knows (``sha1``, ``sha256``, ``sha-256``), the value in base32 as WARC
-writers write it, or in hex or base64. A payload digest is not checked when the response declares a
-``Transfer-Encoding`` (writers disagree on whether it covers the encoded or the decoded body), nor in a
-segment; a digest of an unknown algorithm is not checked. After a broken record,
-:func:`next_record_start` finds where the next one begins (the end of the broken record's gzip member,
-or the next ``WARC/1.x`` line of an uncompressed file), so a broken record loses only itself.
+the header gives a ``WARC-Block-Digest`` (over the block) or a ``WARC-Payload-Digest`` (over the body
+of an HTTP message, or the whole block: writers differ, so either may match), the bytes must hash to
+it: ``algorithm:value`` with any algorithm :mod:`hashlib` knows (``sha1``, ``sha256``, ``sha-256``),
+the value in base32 as WARC writers write it, or in hex or base64. A payload digest is not checked when
+the response declares a ``Transfer-Encoding`` (writers disagree on whether it covers the encoded or the
+decoded body), nor in a segment; a digest of an unknown algorithm is not checked. After a broken
+record, :func:`next_record_start` finds where the next one begins (the end of the broken record's gzip
+member, or the next ``WARC/1.x`` line of an uncompressed file), so a broken record loses only itself.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from warcio.recordloader import ArcWarcRecord
 
 _CHUNK = 1 << 16
 _HTTP_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_HTTP_START = re.compile(rb"HTTP/\d|[A-Z]+ \S+ HTTP/\d")  # a status line, or a request line
 _MAX_HTTP_HEAD = 1 << 16
 _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -36,16 +37,16 @@ _WARC_LINE = re.compile(rb"\nWARC/1\.\d\r?\n")
 
 @dataclass
 class _Digest:
-    """A digest a record's header declares, and the hash of the bytes it covers as they are read."""
+    """A digest a record's header declares, and the hashes of what it may cover, as the bytes are read."""
 
     name: str  # the header's name
     declared: str
     expected: bytes | None  # None: a value that is not a digest of this algorithm in any encoding
-    hasher: Any
+    hashers: list[Any]  # the whole block; for a payload, also the body after an HTTP head
     checked: bool = True
 
     def problem(self) -> str | None:
-        if not self.checked or self.hasher.digest() == self.expected:
+        if not self.checked or any(hasher.digest() == self.expected for hasher in self.hashers):
             return None
         return f"does not match its {self.name} {self.declared[:120]!r} (the bytes are damaged)"
 
@@ -59,7 +60,7 @@ def _digest(name: str, declared: str | None) -> _Digest | None:
     hasher = hashlib.new(algorithm)
     if not hasher.digest_size:  # shake_*: no fixed length to compare
         return None
-    return _Digest(name, (declared or "").strip(), _decoded(value.strip(), hasher.digest_size), hasher)
+    return _Digest(name, (declared or "").strip(), _decoded(value.strip(), hasher.digest_size), [hasher])
 
 
 def _decoded(value: str, size: int) -> bytes | None:
@@ -96,7 +97,7 @@ def check_record(records: ArchiveIterator, record: ArcWarcRecord, check_digests:
     if record.length is None or not declared.isdigit():
         return Broken(f"has the Content-Length {declared[:40]!r}, not a number of bytes")
     digests = _digests(record) if check_digests else []
-    size = _read_block(record.raw_stream, digests, _has_http_head(record))
+    size = _read_block(record.raw_stream, digests)
     if size < record.length:
         return Broken(f"ends after {size:,} of the {record.length:,} bytes its Content-Length declares "
                       "(the file is truncated, or the length is wrong)")
@@ -117,53 +118,44 @@ def _digests(record: ArcWarcRecord) -> list[_Digest]:
     return [digest for digest in (block, payload) if digest is not None]
 
 
-def _has_http_head(record: ArcWarcRecord) -> bool:
-    """Whether the block is an HTTP message, whose payload is the body after its head."""
-    block_type = (record.rec_headers.get_header("Content-Type") or "").strip().lower()
-    uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().lower()
-    return block_type.startswith("application/http") or (
-        not block_type and record.rec_type == "response" and uri.startswith(("http:", "https:")))
+def _read_block(stream: Any, digests: list[_Digest]) -> int:
+    """Reads a record's block to its end, hashing it; the number of bytes there were.
 
-
-def _read_block(stream: Any, digests: list[_Digest], has_http_head: bool) -> int:
-    """Reads a record's block to its end, hashing it; the number of bytes there were."""
-    block = [d for d in digests if d.name == "WARC-Block-Digest"]
+    A payload digest may cover the whole block, or (in an HTTP message) the body after its head: both
+    are hashed, and either may match.
+    """
     payload = [d for d in digests if d.name == "WARC-Payload-Digest"]
-    head = bytearray() if has_http_head and payload else None  # the HTTP head, until it ends
+    head: bytearray | None = bytearray() if payload else None  # the block's start, until an HTTP head ends
     size = 0
     while chunk := stream.read(_CHUNK):
         size += len(chunk)
-        for digest in block:
-            digest.hasher.update(chunk)
-        if head is None:
-            for digest in payload:
-                digest.hasher.update(chunk)
-            continue
-        head += chunk
-        head = _payload_after_head(head, payload)
-    if head is not None:  # a response without a whole HTTP head: no payload to hash
-        _skip(payload)
+        for digest in digests:
+            for hasher in digest.hashers if head is None else digest.hashers[:1]:
+                hasher.update(chunk)
+        if head is not None:
+            head += chunk
+            head = _after_http_head(head, payload)
     return size
 
 
-def _payload_after_head(head: bytearray, payload: list[_Digest]) -> bytearray | None:
-    """Hashes what follows the HTTP head once it has ended (None: it has); the head so far otherwise."""
+def _after_http_head(head: bytearray, payload: list[_Digest]) -> bytearray | None:
+    """Hashes the body once an HTTP head has ended; None when done (or the block is no HTTP message)."""
+    if len(head) < 32:
+        return head  # too little to tell yet
     end = _HTTP_HEAD_END.search(head)
+    if not _HTTP_START.match(head) or (end is None and len(head) > _MAX_HTTP_HEAD):
+        return None
     if end is None:
-        if len(head) > _MAX_HTTP_HEAD:
-            _skip(payload)
-            return None
         return head
     if _TRANSFER_ENCODING.search(head, 0, end.start()):
-        _skip(payload)
+        for digest in payload:  # writers disagree on whether it covers the encoded or the decoded body
+            digest.checked = False
+        return None
     for digest in payload:
-        digest.hasher.update(head[end.end():])
+        body = hashlib.new(digest.hashers[0].name)
+        body.update(head[end.end():])
+        digest.hashers.append(body)
     return None
-
-
-def _skip(digests: list[_Digest]) -> None:
-    for digest in digests:
-        digest.checked = False
 
 
 def next_record_start(handle: BinaryIO, offset: int) -> int | None:
