@@ -44,24 +44,28 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
     Starts the worker processes first (their models load meanwhile), sends the run to the server
-    ``broadsheet server`` started (or PREFECT_API_URL's), else starts Prefect's temporary server in the
-    background; runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and
-    ``source:<name>``; stops the workers at the end. ``on_progress(stage, finished, expected)`` hears how many
+    ``broadsheet server`` started (or PREFECT_API_URL's), else starts a temporary Prefect server in the
+    background (it ends with this process, even a killed one); runs the flow on the task runner
+    ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``; stops the workers and
+    the temporary server at the end. ``on_progress(stage, finished, expected)`` hears how many
     documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
     workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
+    api = None
     try:
         api = None if use_running_server(settings.server) else start_temporary_api()
         ingest = with_task_runner(ingest_flow, settings.pipeline)
         if api is not None:
-            api.join()
+            api.wait_until_ready()
         with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
             if on_progress is None:
                 return ingest(sources, settings)  # type: ignore[no-any-return]
             with progress.reporting(on_progress):
                 return ingest(sources, settings)  # type: ignore[no-any-return]
     finally:
+        if api is not None:
+            api.stop()
         workers.shutdown()
 
 
