@@ -351,9 +351,12 @@ def reenrich(
         summary = retry_locked(lambda: count_stale(settings, limit))
     else:
         _quiet_logging(quiet or output is not OutputFormat.table)
+        from broadsheet.flows.prefect_server import prefect_api
         from broadsheet.flows.reenrich import reenrich_flow
 
-        summary = reenrich_flow(settings, limit)
+        with prefect_api(settings.server) as api_ready:
+            api_ready()
+            summary = reenrich_flow(settings, limit)
     verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
     if not quiet or output is not OutputFormat.table:
         print_record(summary.to_dict(), output,
@@ -386,11 +389,14 @@ def reextract(
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
     output = chosen_format(output, as_json)
     _quiet_logging(quiet or output is not OutputFormat.table)
+    from broadsheet.flows.prefect_server import prefect_api
     from broadsheet.flows.reextract import reextract_flow
 
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path) if sources_file or path.exists() else []
-    summary = reextract_flow(settings, limit, dry_run, sources)
+    with prefect_api(settings.server) as api_ready:
+        api_ready()
+        summary = reextract_flow(settings, limit, dry_run, sources)
     verb = "stale (dry run)" if dry_run else (
         f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "
         f"{summary.rejected} rejected")

@@ -22,7 +22,7 @@ from prefect.states import Completed, State
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
-from broadsheet.flows.prefect_server import start_temporary_api, use_running_server
+from broadsheet.flows.prefect_server import prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.runners import with_task_runner
 from broadsheet.tasks import progress, workers
@@ -52,20 +52,16 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
     workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
-    api = None
     try:
-        api = None if use_running_server(settings.server) else start_temporary_api()
-        ingest = with_task_runner(ingest_flow, settings.pipeline)
-        if api is not None:
-            api.wait_until_ready()
-        with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
-            if on_progress is None:
-                return ingest(sources, settings)  # type: ignore[no-any-return]
-            with progress.reporting(on_progress):
-                return ingest(sources, settings)  # type: ignore[no-any-return]
+        with prefect_api(settings.server) as api_ready:
+            ingest = with_task_runner(ingest_flow, settings.pipeline)
+            api_ready()
+            with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
+                if on_progress is None:
+                    return ingest(sources, settings)  # type: ignore[no-any-return]
+                with progress.reporting(on_progress):
+                    return ingest(sources, settings)  # type: ignore[no-any-return]
     finally:
-        if api is not None:
-            api.stop()
         workers.shutdown()
 
 

@@ -9,6 +9,7 @@ report to, an ingest starts a temporary one of its own (:func:`start_temporary_a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -111,6 +113,19 @@ class TemporaryAPI:
         """Stop the server, and point Prefect at no API again."""
         point_prefect_at(None)
         _stop(self.process, seconds=5)
+
+
+@contextlib.contextmanager
+def prefect_api(settings: ServerSettings) -> Iterator[Callable[[], None]]:
+    """Prefect pointed at an API for the block: the one chosen, else the server `broadsheet server` started,
+    else a temporary server of this process (:func:`start_temporary_api`), stopped when the block ends.
+    Yields a function that waits until the API answers: call it before running a flow."""
+    api = None if use_running_server(settings) else start_temporary_api()
+    try:
+        yield api.wait_until_ready if api is not None else lambda: None
+    finally:
+        if api is not None:
+            api.stop()
 
 
 def start_temporary_api() -> TemporaryAPI:
