@@ -14,16 +14,18 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
+import duckdb
 from prefect import flow, runtime, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.states import Completed, State
 
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
-from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
+from broadsheet.config.settings import Settings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows.prefect_server import prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
+from broadsheet.flows.run_record import in_warehouse, recorded_run
 from broadsheet.flows.runners import with_task_runner
 from broadsheet.tasks import progress, workers
 from broadsheet.tasks.batch import (
@@ -35,8 +37,7 @@ from broadsheet.tasks.batch import (
     run,
 )
 from broadsheet.tasks.enrich import taxonomy_for
-from broadsheet.warehouse.connection import connected
-from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
+from broadsheet.warehouse.runs import RunCounts, record_sources, record_topics
 
 
 def run_ingest(sources: list[SourceConfig], settings: Settings,
@@ -84,20 +85,16 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     settings = settings or load_settings()
     flow_run_id = runtime.flow_run.id
     run_id = flow_run_id or str(uuid.uuid4())
-    _begin(sources, settings, run_id, flow_run_id)
-    counts = RunCounts()
     rejections: list[Rejection] = []
-    status = "failed"
-    try:
+    parameters = {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size}
+    with recorded_run(settings.warehouse, run_id, flow_run_id, "ingest", parameters,
+                      before=lambda conn: _record_config(conn, sources, settings)) as counts:
         pending = 0
         for source in sources:
             source_counts, source_rejections, pending = _ingest_source(source, settings, run_id, len(sources) > 1)
             counts.add(source_counts)
             rejections += source_rejections
         counts.rejected = len(rejections)
-        status = "completed"
-    finally:
-        _end(settings.warehouse, run_id, status, counts)
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
@@ -118,8 +115,7 @@ def _final_state(summary: RunSummary) -> RunSummary | State[RunSummary]:
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
-    with connected(settings.warehouse) as conn:
-        health = source_health(conn, summary.run_id)
+    health = in_warehouse(settings.warehouse, lambda conn: source_health(conn, summary.run_id))
     summary.warnings = [warning for h in health for warning in h.drift()]
     for name, message in summary.failures.items():
         get_run_logger().error("source %r could not be read at all: %s", name, message)
@@ -198,14 +194,6 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     return counts, batch, loaded.pending
 
 
-def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_run_id: str | None) -> None:
-    with connected(settings.warehouse) as conn:
-        record_sources(conn, sources)
-        record_topics(conn, taxonomy_for(settings.topics))
-        start_run(conn, run_id, flow_run_id, "ingest",
-                  {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size})
-
-
-def _end(target: WarehouseSettings, run_id: str, status: str, counts: RunCounts) -> None:
-    with connected(target) as conn:
-        finish_run(conn, run_id, status, counts)
+def _record_config(conn: duckdb.DuckDBPyConnection, sources: list[SourceConfig], settings: Settings) -> None:
+    record_sources(conn, sources)
+    record_topics(conn, taxonomy_for(settings.topics))

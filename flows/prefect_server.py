@@ -110,7 +110,13 @@ class TemporaryAPI:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """Stop the server, and point Prefect at no API again."""
+        """Send the server what Prefect still holds for it (log lines, events), stop it, and point Prefect at
+        no API again."""
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (APILogWorker, EventsWorker):
+            service.drain_all(timeout=5, at_exit=False)
         point_prefect_at(None)
         _stop(self.process, seconds=5)
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from broadsheet.flows.demo import CORPUS_DIR
@@ -40,20 +41,32 @@ if __name__ == "__main__":  # worker processes import this script again (as __mp
 BOUND = 240.0  # seconds any one wait may take on a busy machine before the test gives up
 
 
-def _start(tmp_path: Path, *args: str, workers: int = 1) -> subprocess.Popen[str]:
-    """``broadsheet ingest`` of the demo corpus through the pausing driver, with no Prefect API chosen."""
+def _start(tmp_path: Path, *args: str, workers: int = 1, verbose: bool = False,
+           **settings: str) -> subprocess.Popen[str]:
+    """``broadsheet ingest`` of the demo corpus through the pausing driver, with no Prefect API chosen;
+    ``settings`` as BROADSHEET_* variables (``warehouse__lock_wait_seconds="1"``)."""
     (tmp_path / "driver.py").write_text(DRIVER)
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "MARK": str(tmp_path / "mark"),
-           "GO": str(tmp_path / "go"), "BROADSHEET_PIPELINE__WORKERS": str(workers)}
+           "GO": str(tmp_path / "go"), "BROADSHEET_PIPELINE__WORKERS": str(workers), "COLUMNS": "1000",
+           **{f"BROADSHEET_{name.upper()}": value for name, value in settings.items()}}
     env.pop("PREFECT_API_URL", None)
     with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
-        return subprocess.Popen([sys.executable, "driver.py", "ingest", str(CORPUS_DIR), "--db",
-                                 str(tmp_path / "w.duckdb"), *args], cwd=tmp_path, env=env, stdout=out, stderr=err,
-                                text=True)
+        return subprocess.Popen([sys.executable, "driver.py", *(["--verbose"] if verbose else []), "ingest",
+                                 str(CORPUS_DIR), "--db", str(tmp_path / "w.duckdb"), *args],
+                                cwd=tmp_path, env=env, stdout=out, stderr=err, text=True)
 
 
 def _stderr(tmp_path: Path) -> str:
-    return (tmp_path / "err.txt").read_text(errors="replace")
+    """What the run printed on stderr so far, its lines joined (Rich wraps long ones)."""
+    return " ".join((tmp_path / "err.txt").read_text(errors="replace").split())
+
+
+def _statuses(db: Path) -> list[str]:
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        return [row[0] for row in conn.execute("select status from runs order by started_at").fetchall()]
+    finally:
+        conn.close()
 
 
 def _wait_for(what: str, ready: Callable[[], bool], process: subprocess.Popen[str], tmp_path: Path) -> None:
@@ -126,3 +139,28 @@ def test_a_killed_ingest_takes_its_temporary_prefect_server_with_it(tmp_path: Pa
             ingest.kill()
             ingest.wait(timeout=BOUND)
         _kill_all(children)
+
+
+def test_an_ingest_that_finds_the_warehouse_locked_waits_for_it(tmp_path: Path) -> None:
+    (tmp_path / "go").touch()  # no pause in enrich
+    holder = duckdb.connect(str(tmp_path / "w.duckdb"))  # this process writes the file: the ingest finds it locked
+    try:
+        ingest = _start(tmp_path, verbose=True, warehouse__lock_wait_seconds="600")
+        _wait_for("the run said it waits for the warehouse", lambda: "waiting up to 600 s" in _stderr(tmp_path),
+                  ingest, tmp_path)
+    finally:
+        holder.close()
+    assert ingest.wait(timeout=BOUND) == 0, _stderr(tmp_path)[-3000:]
+    assert _statuses(tmp_path / "w.duckdb") == ["completed"]
+
+
+def test_an_ingest_that_finds_the_warehouse_locked_for_longer_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "go").touch()
+    holder = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        ingest = _start(tmp_path, "--quiet", warehouse__lock_wait_seconds="1")
+        assert ingest.wait(timeout=BOUND) == 3
+    finally:
+        holder.close()
+    assert "another process is writing to it (waited 1 s, warehouse.lock_wait_seconds)" in _stderr(tmp_path)
+    assert "Error logging to API" not in _stderr(tmp_path)  # Prefect's log lines went out before its server stopped
