@@ -8,9 +8,11 @@ runtime set up (workers, Prefect's server, task runner, tags): the CLI, the demo
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
@@ -23,6 +25,7 @@ from prefect.states import Completed, State
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
+from broadsheet.flows.interrupt import is_interruption
 from broadsheet.flows.prefect_server import prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.run_record import in_warehouse, recorded_run
@@ -53,6 +56,7 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
     workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
+    interrupted = False
     try:
         with prefect_api(settings.server) as api_ready:
             ingest = with_task_runner(ingest_flow, settings.pipeline)
@@ -62,8 +66,14 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
                     return ingest(sources, settings)  # type: ignore[no-any-return]
                 with progress.reporting(on_progress):
                     return ingest(sources, settings)  # type: ignore[no-any-return]
+    except BaseException as exc:
+        interrupted = is_interruption(exc)
+        raise
     finally:
-        workers.shutdown()
+        if interrupted:
+            workers.terminate()  # their jobs belong to batches the run abandons
+        else:
+            workers.shutdown()
 
 
 def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
@@ -152,7 +162,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
         workers.start(settings)  # their models load while the first batch is fetched
     total, submitted = len(discovery.candidates), 0
     in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
-    with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch") as threads:
+    with _batch_threads() as threads:
         for number, chunk in enumerate(chunks, 1):
             first, last = submitted + 1, submitted + len(chunk)
             label = f"{prefix}batch {number}/{len(chunks)} (documents {first}-{last} of {total})"
@@ -168,6 +178,22 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
 
 
 BATCHES_IN_FLIGHT = 2
+
+
+@contextlib.contextmanager
+def _batch_threads() -> Iterator[ThreadPoolExecutor]:
+    """Threads for the batches in flight, waited for when the block ends (a failed batch fails the run once
+    the other is done), except when the run is interrupted: then they are left to the process's exit, as
+    one may be blocked in a read or a fetch."""
+    threads = ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch")
+    interrupted = False
+    try:
+        yield threads
+    except BaseException as exc:
+        interrupted = is_interruption(exc)
+        raise
+    finally:
+        threads.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 
 def _carry(discovery: Discovery) -> Batch:

@@ -1,8 +1,10 @@
 """How a flow run is recorded in the warehouse's ``runs`` table, and how a flow waits for a locked warehouse.
 
 Every flow that writes (ingest, reenrich, reextract) runs its work inside :func:`recorded_run`: the run is
-recorded ``running`` as it starts and gets its final status and counts however it ends. Both writes wait
-for a warehouse another process holds, as a load does (:func:`in_warehouse`, ``warehouse.lock_wait_seconds``).
+recorded ``running`` as it starts and gets its final status and counts however it ends (one killed with
+SIGKILL cannot: the next run marks it ``abandoned``, :func:`broadsheet.warehouse.runs.abandon_dead_runs`).
+Both writes wait for a warehouse another process holds, as a load does (:func:`in_warehouse`,
+``warehouse.lock_wait_seconds``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from prefect.logging import get_run_logger
 from broadsheet.config.errors import BroadsheetError, WarehouseError
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import WarehouseSettings
+from broadsheet.flows.interrupt import is_interruption
 from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.runs import RunCounts, finish_run, start_run
 
@@ -57,7 +60,8 @@ def recorded_run(target: WarehouseSettings, run_id: str, flow_run_id: str | None
                  parameters: dict[str, Any], *, before: Callable[[Connection], object] = lambda _conn: None,
                  after: Callable[[Connection, str], object] = lambda _conn, _status: None) -> Iterator[RunCounts]:
     """The block as run ``run_id`` of ``flow``: recorded ``running`` (after ``before(conn)``) as the block
-    starts; ``completed`` when it ends, ``failed`` when it raises, with the counts the block kept in the
+    starts; ``completed`` when it ends, ``interrupted`` when SIGINT or SIGTERM stops it
+    (:mod:`.interrupt`), ``failed`` when it raises anything else, with the counts the block kept in the
     yielded :class:`RunCounts` (after ``after(conn, status)``)."""
     def begin(conn: Connection) -> None:
         before(conn)
@@ -68,6 +72,9 @@ def recorded_run(target: WarehouseSettings, run_id: str, flow_run_id: str | None
     try:
         yield counts
         status = "completed"
+    except BaseException as exc:
+        status = "interrupted" if is_interruption(exc) else "failed"
+        raise
     finally:
         def end(conn: Connection) -> None:
             after(conn, status)

@@ -164,3 +164,25 @@ def test_an_ingest_that_finds_the_warehouse_locked_for_longer_exits_3(tmp_path: 
         holder.close()
     assert "another process is writing to it (waited 1 s, warehouse.lock_wait_seconds)" in _stderr(tmp_path)
     assert "Error logging to API" not in _stderr(tmp_path)  # Prefect's log lines went out before its server stopped
+
+
+@pytest.mark.parametrize(("signum", "code", "workers"), [(signal.SIGTERM, 143, 2), (signal.SIGINT, 130, 1)])
+def test_sigterm_and_sigint_stop_a_run_cleanly(tmp_path: Path, signum: int, code: int, workers: int) -> None:
+    # The run waits inside enrich for a file that never comes, as a batch blocked in a read would.
+    ingest = _start(tmp_path, "--quiet", workers=workers)
+    children: list[int] = []
+    try:
+        _wait_for("the run reached enrich", (tmp_path / "mark").exists, ingest, tmp_path)
+        children = _children(ingest.pid)
+        assert [pid for pid in children if _is_prefect_server(pid)]
+        assert len(children) > (workers if workers > 1 else 0)  # the server, and the workers when there is a pool
+        ingest.send_signal(signum)
+        assert ingest.wait(timeout=BOUND) == code, _stderr(tmp_path)[-3000:]
+        assert _wait_until_gone(children) == [], [_command(pid) for pid in _alive(children)]
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+            ingest.wait(timeout=BOUND)
+        _kill_all(children)
+    assert _statuses(tmp_path / "w.duckdb") == ["interrupted"]
+    assert f"stopped by {signal.Signals(signum).name}: the run is recorded as interrupted" in _stderr(tmp_path)
