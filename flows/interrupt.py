@@ -72,6 +72,7 @@ def stopping_on_signals() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        _received.clear()  # the block has dealt with it (a command exits before this)
 
 
 def exit_now(code: int) -> None:
