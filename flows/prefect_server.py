@@ -3,7 +3,8 @@
 ``broadsheet server`` starts ``prefect server start`` with telemetry and promotional content off
 and its database under ``server.home``, and writes a state file there while it runs. Other
 broadsheet commands read that file and send their runs to the server (unless PREFECT_API_URL
-says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI.
+says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI. With no server to
+report to, an ingest starts a temporary one of its own (:func:`start_temporary_api`) that ends with it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 import httpx
 
-from broadsheet.config.errors import ConfigError
+from broadsheet.config.errors import BroadsheetError, ConfigError
 from broadsheet.config.settings import ServerSettings, prefect_api_url, prefect_environment, use_prefect_api
 
 STATE_FILE = "server.json"
@@ -54,29 +57,106 @@ def running_server_url(settings: ServerSettings) -> str | None:
 
 
 def use_running_server(settings: ServerSettings) -> str | None:
-    """Send runs to the server `broadsheet server` started, unless PREFECT_API_URL chose one; the API URL used."""
-    chosen = prefect_api_url()
+    """Send runs to the server `broadsheet server` started, unless Prefect is pointed at one already
+    (PREFECT_API_URL, a profile, a test harness); the API URL used."""
+    chosen = current_api_url()
     if chosen:
         return chosen
     url = running_server_url(settings)
     if url:
-        use_prefect_api(url)
+        point_prefect_at(url)
     return url
 
 
-def start_temporary_api() -> threading.Thread:
-    """Start Prefect's temporary server in the background (no API chosen): it takes seconds, the workers'
-    models and our imports load meanwhile. Join the thread before running a flow. A server that cannot start
-    is reported by the flow, which tries again."""
-    def start() -> None:
-        from prefect.client.orchestration import get_client
+def current_api_url() -> str | None:
+    """The Prefect API this process reports to, if one is chosen."""
+    from prefect.settings import get_current_settings
 
-        with contextlib.suppress(Exception):
-            get_client(sync_client=True)
+    return get_current_settings().api.url or prefect_api_url()
 
-    thread = threading.Thread(target=start, name="broadsheet-prefect-api", daemon=True)
-    thread.start()
-    return thread
+
+def point_prefect_at(url: str | None) -> None:
+    """Point this process's Prefect client at ``url`` (None: at no API), even once Prefect is imported."""
+    if url is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        use_prefect_api(url)
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+
+@dataclass
+class TemporaryAPI:
+    """Prefect's temporary server of this process (:mod:`.temporary_api`) and the API URL it serves."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def wait_until_ready(self) -> None:
+        """Wait for the server to answer, for Prefect's ``server.ephemeral.startup_timeout_seconds``."""
+        from prefect.settings import get_current_settings
+
+        seconds = get_current_settings().server.ephemeral.startup_timeout_seconds
+        deadline = time.monotonic() + seconds
+        while not is_healthy(self.url):
+            if self.process.poll() is not None:
+                raise BroadsheetError(f"Prefect's temporary server exited at start (exit {self.process.returncode}); "
+                                      "start `broadsheet server`, or set PREFECT_API_URL, and run again")
+            if time.monotonic() > deadline:
+                raise BroadsheetError(f"Prefect's temporary server did not answer within {seconds} s "
+                                      "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); start `broadsheet "
+                                      "server`, or set PREFECT_API_URL, and run again")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Send the server what Prefect still holds for it (log lines, events), stop it, and point Prefect at
+        no API again."""
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (APILogWorker, EventsWorker):
+            service.drain_all(timeout=5, at_exit=False)
+        point_prefect_at(None)
+        _stop(self.process, seconds=5)
+
+
+@contextlib.contextmanager
+def prefect_api(settings: ServerSettings) -> Iterator[Callable[[], None]]:
+    """Prefect pointed at an API for the block: the one chosen, else the server `broadsheet server` started,
+    else a temporary server of this process (:func:`start_temporary_api`), stopped when the block ends.
+    Yields a function that waits until the API answers: call it before running a flow."""
+    api = None if use_running_server(settings) else start_temporary_api()
+    try:
+        yield api.wait_until_ready if api is not None else lambda: None
+    finally:
+        if api is not None:
+            api.stop()
+
+
+def start_temporary_api() -> TemporaryAPI:
+    """Start Prefect's temporary server for this process, and point Prefect at it.
+
+    Returns while the server starts (seconds: the workers' models and our imports load meanwhile); call
+    :meth:`TemporaryAPI.wait_until_ready` before running a flow. The server ends with this process, even
+    one killed with SIGKILL; it is in a session of its own, so a Ctrl-C in the terminal reaches only this
+    process, which stops it after recording its run."""
+    from prefect.settings import get_current_settings
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(128)
+    environment = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+                   "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    environment.pop("PREFECT_API_URL", None)
+    with listening:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broadsheet.flows.temporary_api", str(listening.fileno()), str(os.getpid())],
+            pass_fds=(listening.fileno(),), env=environment, stdout=subprocess.DEVNULL, start_new_session=True)
+        port = listening.getsockname()[1]
+    api = TemporaryAPI(process, f"http://127.0.0.1:{port}/api")
+    point_prefect_at(api.url)
+    return api
 
 
 def start_server(settings: ServerSettings, port: int, startup_seconds: float = 120.0) -> subprocess.Popen[bytes]:
@@ -107,10 +187,15 @@ def start_server(settings: ServerSettings, port: int, startup_seconds: float = 1
 def stop_server(settings: ServerSettings, process: subprocess.Popen[bytes]) -> int:
     """Stop the server process and remove its state file; returns its exit code."""
     (settings.home / STATE_FILE).unlink(missing_ok=True)
+    return _stop(process, seconds=30)
+
+
+def _stop(process: subprocess.Popen[bytes], seconds: float) -> int:
+    """Terminate ``process``, kill it if it has not ended within ``seconds``; its exit code."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             process.kill()
     return process.wait()
