@@ -79,6 +79,38 @@ def query(target: Target, sql: str, parameters: list | None = None) -> list[tupl
         conn.close()
 
 
+# Tables a load derives from the base tables (migrations 0010 and 0012), and the migrations' own SQL rebuilding
+# them into temp tables: what every load must leave them equal to.
+DERIVED_TABLES = {"article_facts": "rb_facts", "topic_day_stories": "rb_topic_day_stories",
+                  "story_clusters": "rb_story_clusters", "entity_mention_totals": "rb_entity_mention_totals"}
+
+
+def _rebuild_sql() -> list[str]:
+    folder = REPO / "warehouse" / "migrations"
+    core = (folder / "0010_add_article_facts.sql").read_text(encoding="utf-8").replace("article_facts", "rb_facts0")
+    derived = (folder / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
+    derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
+    derived = derived.replace("article_facts", "rb_facts0")
+    for table, scratch in DERIVED_TABLES.items():
+        if table != "article_facts":
+            derived = derived.replace(table, scratch)
+    return [(core + derived).replace("create table ", "create temp table ")]
+
+
+def derived_rows(target: Target, *, rebuilt: bool = False) -> dict[str, list[tuple]]:
+    """The derived tables' rows, sorted; ``rebuilt``: as the migrations compute them from the base tables now."""
+    conn = connect(target, read_only=True)
+    try:
+        if rebuilt:
+            for statement in _rebuild_sql():
+                conn.execute(statement)
+        tables = DERIVED_TABLES.items()
+        return {table: sorted(conn.execute(f"select * from {scratch if rebuilt else table}").fetchall(), key=repr)
+                for table, scratch in tables}
+    finally:
+        conn.close()
+
+
 def duckdb_target(tmp_path: Path) -> WarehouseSettings:
     return WarehouseSettings(path=tmp_path / "w.duckdb")
 

@@ -42,19 +42,17 @@ def batch_file(folder: Path, batch_id: str) -> Path:
     return folder / f"{batch_id}.parquet"
 
 
-def archive_new_pages(conn: duckdb.DuckDBPyConnection, fresh_pages_sql: str, staged: Path, target: Path) -> int:
-    """Write the bodies of the staged pages not yet in ``pages`` to ``target``; returns how many.
-
-    ``fresh_pages_sql`` selects those pages from the staged file (its one parameter).
-    """
+def archive_new_pages(conn: duckdb.DuckDBPyConnection, fresh_pages: str, target: Path) -> int:
+    """Write the bodies of the pages in the temp table ``fresh_pages`` (those not yet in ``pages``) to
+    ``target``; returns how many."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"cannot write to the page archive {target.parent}: {exc.strerror or exc}",
                              code="load", transient=True) from exc
-    sql = (f"copy (select page_id, content_gzip from ({fresh_pages_sql})) to {literal(target)} "
+    sql = (f"copy (select page_id, content_gzip from {fresh_pages}) to {literal(target)} "
            "(format parquet, compression uncompressed)")  # gzip bodies: compressing them again gains nothing
-    row = conn.execute(sql, [str(staged)]).fetchone()
+    row = conn.execute(sql).fetchone()
     written = int(row[0]) if row else 0
     if not written:
         target.unlink(missing_ok=True)

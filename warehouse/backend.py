@@ -153,6 +153,22 @@ def in_turn(conn: duckdb.DuckDBPyConnection, action: Callable[[duckdb.DuckDBPyCo
                            when=lambda exc: lake and exc.code == "conflict")
 
 
+def move_rows(conn: duckdb.DuckDBPyConnection, table: str, target: str, condition: str,
+              parameters: list | None = None) -> None:
+    """Delete the rows of ``table`` that meet ``condition`` and append them to the temp table ``target``.
+
+    A load rewrites a few rows of large tables this way: on DuckDB a delete returns its rows by fetching
+    only them, where a select filtered by a join decodes every row of the columns it returns. DuckLake
+    cannot return deleted rows yet, so there they are selected first. Names and conditions are constants
+    of the callers, never data.
+    """
+    if is_ducklake(conn):
+        conn.execute(f"insert into {target} select * from {table} where {condition}", parameters or [])
+        conn.execute(f"delete from {table} where {condition}", parameters or [])
+    else:
+        conn.sql(f"delete from {table} where {condition} returning *", params=parameters or []).insert_into(target)
+
+
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
         conn.execute("rollback")

@@ -51,6 +51,12 @@ def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
     )
 
 
+def start_load_clusters(conn: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``load_clusters`` temp table: the clusters this load assigns, which the article facts read."""
+    conn.execute("create or replace temp table load_clusters "
+                 "(article_id varchar, cluster_id varchar, match_kind varchar)")
+
+
 def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> list[str]:
     """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns their canonical URLs."""
     rows = conn.execute(query("new_articles_to_cluster"), [str(staged)]).fetchall()
@@ -61,10 +67,13 @@ def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, setti
         return []
     now = datetime.now(UTC)
     signatures = "[" + ", ".join(_int_list(list(a.minhash)) for a in assignments) + "]"
+    ids, clusters, kinds = ([a.article_id for a in assignments], [a.cluster_id for a in assignments],
+                            [a.match_kind for a in assignments])
     conn.execute(query("insert_article_clusters"),
-                 [[a.article_id for a in assignments], [a.cluster_id for a in assignments],
-                  [a.match_kind for a in assignments], [float(a.similarity) for a in assignments],
+                 [ids, clusters, kinds, [float(a.similarity) for a in assignments],
                   [a.matched_article_id for a in assignments], signatures, now])
+    conn.execute("insert into load_clusters select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[])",
+                 [ids, clusters, kinds])
     band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
     conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
     return [a.canonical_url for a in articles]

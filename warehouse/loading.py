@@ -23,14 +23,15 @@ import orjson
 from broadsheet.config.errors import WarehouseError
 from broadsheet.config.records import Rekey
 from broadsheet.config.settings import DedupSettings
+from broadsheet.warehouse.aggregates import snapshot_mentions, update_aggregates
 from broadsheet.warehouse.archive import archive_new_pages, batch_file, connection_archive
 from broadsheet.warehouse.backend import in_turn
-from broadsheet.warehouse.duplicates import cluster_staged_articles
+from broadsheet.warehouse.duplicates import cluster_staged_articles, start_load_clusters
 from broadsheet.warehouse.quarantine import quarantine_batch
-from broadsheet.warehouse.rekey import rekey_articles, rekeyed_canonical_urls
+from broadsheet.warehouse.rekey import rekey_articles, rekey_touches
 from broadsheet.warehouse.sql import query
 from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
-from broadsheet.warehouse.versions import refresh_article_facts
+from broadsheet.warehouse.versions import record_changed_articles, refresh_article_facts
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,22 @@ def _fresh_sql(table: str, held: list[str] | None = None) -> str:
     return f"{fresh} and not exists (select 1 from {table} as existing where {matches})"
 
 
-def _insert_sql(table: str, held: list[str] | None = None, *, left_null: tuple[str, ...] = ()) -> str:
-    """Insert the new staged rows of ``table``, with the columns ``left_null`` null."""
+def _stage_fresh_rows(conn: duckdb.DuckDBPyConnection, table: str, staged: Path, held: list[str] | None) -> None:
+    """Put the rows of ``table`` this load inserts in the temp table ``fresh_<table>`` (empty without a staged
+    file): the insert reads them, and so do the article facts and aggregates after it."""
+    if not staged.exists():
+        columns = ", ".join(f"{name} {kind}" for name, kind in TABLES[table])
+        conn.execute(f"create or replace temp table fresh_{table} ({columns})")
+        return
+    conn.execute(f"create or replace temp table fresh_{table} as {_fresh_sql(table, held)}",
+                 [str(staged), *([held] if held else [])])
+
+
+def _insert_sql(table: str, *, left_null: tuple[str, ...] = ()) -> str:
+    """Insert the rows of ``fresh_<table>``, with the columns ``left_null`` null."""
     names = [name for name, _ in TABLES[table]]
     chosen = ", ".join(f"null as {name}" if name in left_null else name for name in names)
-    return f"insert into {table} ({', '.join(names)}) select {chosen} from ({_fresh_sql(table, held)})"
+    return f"insert into {table} ({', '.join(names)}) select {chosen} from fresh_{table}"
 
 
 def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupSettings | None = None) -> int:
@@ -96,28 +108,21 @@ def load_staged_batch(conn: duckdb.DuckDBPyConnection, path: Path, dedup: DedupS
     def load(conn: duckdb.DuckDBPyConnection) -> int:
         if conn.execute(query("batch_is_loaded"), [batch_id]).fetchone():
             return 0
-        held = _held_articles(conn, path)
-        new_articles = len(_staged_article_ids(conn, path) - held)
+        ids = _staged_ids(conn, path)
         reenriched = manifest.get("reenriched") or []
-        _drop_replaced_enrichments(conn, reenriched)
         rekeyed = [Rekey(**r) for r in manifest.get("rekeyed") or []]
+        rekeyed_ids, touched = rekey_touches(conn, rekeyed)
+        record_changed_articles(conn, _changed_in_place(ids, reenriched) | rekeyed_ids)
+        snapshot_mentions(conn)
+        _drop_replaced_enrichments(conn, reenriched)
         rekey_articles(conn, rekeyed, manifest["run_id"])
-        looked_up = {"articles": sorted(held), **dict.fromkeys(ENRICHMENT_TABLES, sorted(held - set(reenriched)))}
-        for table in TABLES:
-            staged = path / f"{table}.jsonl"
-            if not staged.exists():
-                continue
-            if table == "pages" and bodies:  # bodies go to the page archive, see warehouse/archive.py
-                archived.append(bodies)
-                archive_new_pages(conn, _fresh_sql(table), staged, bodies)
-                conn.execute(_insert_sql(table, left_null=("content_gzip",)), [str(staged)])
-            else:
-                held_here = looked_up.get(table)
-                conn.execute(_insert_sql(table, held_here), [str(staged), *([held_here] if held_here else [])])
-        touched = rekeyed_canonical_urls(conn, rekeyed)
+        _insert_staged(conn, path, ids.held, reenriched, bodies, archived)
+        start_load_clusters(conn)
         if (path / "articles.jsonl").exists():
             touched |= set(cluster_staged_articles(conn, path / "articles.jsonl", dedup or DedupSettings()))
         refresh_article_facts(conn, sorted(touched))
+        update_aggregates(conn)
+        new_articles = len(ids.articles - ids.held)
         conn.execute(query("insert_loaded_batch"),
                      [batch_id, manifest["run_id"], new_articles, datetime.now(UTC)])
         return new_articles
@@ -154,20 +159,43 @@ def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: lis
         conn.execute(f"delete from {table} where list_contains(?::varchar[], article_id)", [article_ids])
 
 
-def _staged_article_ids(conn: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    staged = path / "articles.jsonl"
-    if not staged.exists():
-        return set()
-    return {row[0] for row in conn.execute(query("staged_article_ids"), [str(staged)]).fetchall()}
+@dataclass(frozen=True)
+class _StagedIds:
+    articles: set[str]  # in articles.jsonl
+    enriched: set[str]  # in an enrichment file
+    held: set[str]  # already in the warehouse
 
 
-def _held_articles(conn: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    """The articles named in the staged files that the warehouse already holds (one pass over ``articles``)."""
+def _staged_ids(conn: duckdb.DuckDBPyConnection, path: Path) -> _StagedIds:
+    """The articles named in the staged files, and which of them the warehouse holds already."""
     files = [str(path / f"{table}.jsonl") for table in ("articles", *ENRICHMENT_TABLES)
              if (path / f"{table}.jsonl").exists()]
-    if not files:
-        return set()
-    return {row[0] for row in conn.execute(query("held_staged_articles"), [files]).fetchall()}
+    rows = conn.execute(query("staged_ids"), [files]).fetchall() if files else []
+    return _StagedIds({r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}, {r[0] for r in rows if r[3]})
+
+
+def _changed_in_place(ids: _StagedIds, reenriched: list[str]) -> set[str]:
+    """Articles whose stored rows this load changes (not only adds): re-enriched, or given enrichment rows
+    without being new (re-keyed ones too, see warehouse/rekey.py). Their facts and mention totals are read
+    back from the tables; every other article's come from the rows the load inserts."""
+    return {*reenriched, *(ids.enriched - (ids.articles - ids.held))}
+
+
+def _insert_staged(conn: duckdb.DuckDBPyConnection, path: Path, held: set[str], reenriched: list[str],
+                   bodies: Path | None, archived: list[Path]) -> None:
+    """Insert every staged table's new rows, naming in ``archived`` the page archive file it writes."""
+    looked_up = {"articles": sorted(held), **dict.fromkeys(ENRICHMENT_TABLES, sorted(held - set(reenriched)))}
+    for table in TABLES:
+        staged = path / f"{table}.jsonl"
+        _stage_fresh_rows(conn, table, staged, looked_up.get(table))
+        if not staged.exists():
+            continue
+        if table == "pages" and bodies:  # bodies go to the page archive, see warehouse/archive.py
+            archived.append(bodies)
+            archive_new_pages(conn, "fresh_pages", bodies)
+            conn.execute(_insert_sql(table, left_null=("content_gzip",)))
+        else:
+            conn.execute(_insert_sql(table))
 
 
 def load_staged(conn: duckdb.DuckDBPyConnection, folder: Path, dedup: DedupSettings | None = None) -> LoadResult:

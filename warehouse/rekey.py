@@ -44,12 +44,15 @@ def rekey_articles(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey], run_id
     conn.execute("drop table rekeyed")
 
 
-def rekeyed_canonical_urls(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey]) -> set[str]:
-    """The canonical URLs whose ``article_facts`` a re-key changed: the articles' old and new URLs, and those
-    of the other members of their story clusters (their cluster id may have moved to the new id)."""
+def rekey_touches(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey]) -> tuple[set[str], set[str]]:
+    """The articles whose ``article_facts`` a re-key changes in place and the canonical URLs it touches: the
+    re-keyed articles' old and new ids and URLs, and the other members of their story clusters (their
+    cluster id moves to the new id). Call before :func:`rekey_articles`."""
     if not rekeyed:
-        return set()
-    new_ids = [r.new_article_id for r in rekeyed]
-    mates = conn.execute(query("rekey_cluster_mate_urls"), [new_ids, new_ids]).fetchall()
-    return ({r.old_canonical_url for r in rekeyed} | {r.new_canonical_url for r in rekeyed}
-            | {row[0] for row in mates})
+        return set(), set()
+    old_ids = [r.old_article_id for r in rekeyed]
+    mates = conn.execute(query("rekey_cluster_mates"), [old_ids, old_ids]).fetchall()
+    ids = {*old_ids, *(r.new_article_id for r in rekeyed), *(row[0] for row in mates)}
+    urls = {*(r.old_canonical_url for r in rekeyed), *(r.new_canonical_url for r in rekeyed),
+            *(row[1] for row in mates)}
+    return ids, urls

@@ -1,19 +1,12 @@
--- Every entity with how many articles and mentions name it, most mentioned first.
+-- Every entity with how many articles and mentions name it, most mentioned first. The counts are kept by
+-- each load in entity_mention_totals (migration 0012).
 create or replace view entity_mention_counts as
-with counted as (
-    select
-        mentions.entity_id,
-        count(distinct mentions.article_id) as articles,
-        count(*) as mentions
-    from mentions
-    group by mentions.entity_id
-)
 select
     entities.entity_id,
     entities.name,
     entities.entity_type,
-    counted.articles,
-    counted.mentions
+    entity_mention_totals.articles,
+    entity_mention_totals.mentions
 from entities
-inner join counted on counted.entity_id = entities.entity_id
-order by counted.mentions desc, entities.name
+inner join entity_mention_totals on entity_mention_totals.entity_id = entities.entity_id
+order by entity_mention_totals.mentions desc, entities.name
