@@ -152,9 +152,18 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
     conn.execute("insert into minhash_bands select (hash(article_id, band) // 2)::bigint, article_id "
                  "from article_clusters, range(32) t(band)")
     conn.execute("drop table base")
-    # Versions and clusters as migration 0010 computes them for a warehouse loaded before it (loads keep them).
-    migration = (MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8")
-    conn.execute("insert into article_facts " + migration.split("insert into article_facts", 1)[1])
+    rebuild_derived(conn)
+
+
+def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
+    """Versions, clusters and aggregates as migrations 0010 and 0012 compute them for a warehouse loaded
+    before them (loads keep them): the tables are built again by the migrations' own statements."""
+    conn.execute("update entities set entity_key = md5_number_lower(entity_id)")
+    for table in ("article_facts", "topic_day_stories", "story_clusters", "entity_mention_totals"):
+        conn.execute(f"drop table {table}")
+    conn.execute((MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8"))
+    derived = (MIGRATIONS_DIR / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
+    conn.execute("create table article_facts__new" + derived.split("create table article_facts__new", 1)[1])
 
 
 def new_batch(number: int, size: int) -> Batch:

@@ -89,6 +89,7 @@ def _rebuild_sql() -> list[str]:
     folder = REPO / "warehouse" / "migrations"
     core = (folder / "0010_add_article_facts.sql").read_text(encoding="utf-8").replace("article_facts", "rb_facts0")
     derived = (folder / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
+    derived = "create table article_facts__new" + derived.split("create table article_facts__new", 1)[1]
     derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
     derived = derived.replace("article_facts", "rb_facts0")
     for table, scratch in DERIVED_TABLES.items():
@@ -105,8 +106,11 @@ def derived_rows(target: Target, *, rebuilt: bool = False) -> dict[str, list[tup
             for statement in _rebuild_sql():
                 conn.execute(statement)
         tables = DERIVED_TABLES.items()
-        return {table: sorted(conn.execute(f"select * from {scratch if rebuilt else table}").fetchall(), key=repr)
+        rows = {table: sorted(conn.execute(f"select * from {scratch if rebuilt else table}").fetchall(), key=repr)
                 for table, scratch in tables}
+        key = "md5_number_lower(entity_id)" if rebuilt else "entity_key"
+        rows["entities"] = sorted(conn.execute(f"select entity_id, {key} from entities").fetchall())
+        return rows
     finally:
         conn.close()
 

@@ -84,10 +84,16 @@ def _stage_fresh_rows(conn: duckdb.DuckDBPyConnection, table: str, staged: Path,
                  [str(staged), *([held] if held else [])])
 
 
+# Columns a load computes from a staged row's own values: 64-bit keys that queries join by (migration 0012).
+DERIVED = {"entities": {"entity_key": "md5_number_lower(entity_id)"}}
+
+
 def _insert_sql(table: str, *, left_null: tuple[str, ...] = ()) -> str:
     """Insert the rows of ``fresh_<table>``, with the columns ``left_null`` null."""
-    names = [name for name, _ in TABLES[table]]
-    chosen = ", ".join(f"null as {name}" if name in left_null else name for name in names)
+    derived = DERIVED.get(table, {})
+    names = [name for name, _ in TABLES[table]] + list(derived)
+    chosen = ", ".join([*(f"null as {name}" if name in left_null else name for name, _ in TABLES[table]),
+                        *derived.values()])
     return f"insert into {table} ({', '.join(names)}) select {chosen} from fresh_{table}"
 
 

@@ -5,7 +5,7 @@
 -- million articles. Each now reads a table a load keeps up to date in its transaction:
 --
 -- * article_facts gains, per article version, its entities (entity_keys: the sorted 64-bit keys of its
---   article_entities) and its top topics (top_topics: its rank-1 article_topics with the topic's label),
+--   article_entities; entities gains the key, entity_key) and its top topics (top_topics: its rank-1 article_topics with the topic's label),
 --   so entity_companions reads one row per article, and the aggregates below follow from these rows
 --   alone; and 64-bit keys of its id, canonical URL and cluster, so a load finds the rows it rewrites by
 --   integers (DuckDB scans and compares 8-byte keys many times faster than 32-character strings, and
@@ -22,6 +22,9 @@
 --
 -- Built here from the rows already loaded; article_facts is rebuilt with the new columns, sorted by day
 -- (the aggregates read the rebuilt rows, before they take the old table's name).
+
+alter table entities add column entity_key ubigint;  -- md5_number_lower(entity_id), set by every load
+update entities set entity_key = md5_number_lower(entity_id);
 
 create table article_facts__new (
     article_id      varchar not null,
