@@ -159,6 +159,7 @@ def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
     """Versions, clusters and aggregates as migrations 0010 and 0012 compute them for a warehouse loaded
     before them (loads keep them): the tables are built again by the migrations' own statements."""
     conn.execute("update entities set entity_key = md5_number_lower(entity_id)")
+    conn.execute("update article_clusters set article_key = md5_number_lower(article_id)")
     for table in ("article_facts", "topic_day_stories", "story_clusters", "entity_mention_totals"):
         conn.execute(f"drop table {table}")
     conn.execute((MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8"))

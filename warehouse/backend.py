@@ -169,6 +169,22 @@ def move_rows(conn: duckdb.DuckDBPyConnection, table: str, target: str, conditio
         conn.sql(f"delete from {table} where {condition} returning *", params=parameters or []).insert_into(target)
 
 
+def copy_rows(conn: duckdb.DuckDBPyConnection, table: str, target: str, condition: str,
+              parameters: list | None = None) -> None:
+    """Append to the empty temp table ``target`` the rows of ``table`` that meet ``condition``.
+
+    On DuckDB the rows are moved out (:func:`move_rows`, which fetches only them) and put back unchanged:
+    DuckDB has no other way to read a few rows of a large table without decoding every row of the
+    columns it returns (a select filtered by a join does), bar an index, which every load would reload
+    and rewrite whole (benchmarks/RESULTS.md). DuckLake selects them.
+    """
+    if is_ducklake(conn):
+        conn.execute(f"insert into {target} select * from {table} where {condition}", parameters or [])
+        return
+    move_rows(conn, table, target, condition, parameters)
+    conn.execute(f"insert into {table} select * from {target}")
+
+
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
         conn.execute("rollback")

@@ -4,7 +4,13 @@ Clustering runs inside the load's transaction (see :mod:`broadsheet.warehouse.lo
 every article loaded before, by any run from any source, and, on DuckLake, the writers' turn keeps
 two workers from founding two clusters for one story. The decisions themselves are the pure
 functions of :mod:`broadsheet.warehouse.minhash`; this module only reads candidates and writes
-``article_clusters`` and ``minhash_bands``. SQL lives in ``queries/``.
+``article_clusters`` and ``minhash_bands``.
+
+The candidates are found in one pass per table, batched for the whole load: the band rows with the new
+articles' keys (a scan of the band keys), then the ``article_facts`` rows with their canonical URLs' and
+content hashes' 64-bit keys or with a band hit's id, then those articles' ``article_clusters`` rows, each
+read with :func:`~broadsheet.warehouse.backend.copy_rows`, which fetches only the rows found. SQL lives
+in ``queries/``.
 """
 
 from __future__ import annotations
@@ -15,8 +21,14 @@ from pathlib import Path
 import duckdb
 
 from broadsheet.config.settings import DedupSettings
-from broadsheet.warehouse.minhash import CANDIDATES_PER_BAND, KnownMembers, Member, NewArticle, assign_clusters
+from broadsheet.warehouse.backend import copy_rows
+from broadsheet.warehouse.minhash import CANDIDATES_PER_BAND, Member, NewArticle, assign_clusters
 from broadsheet.warehouse.sql import query
+
+_SEEN_FACTS = ("url_key in (select md5_number_lower(value) from lookup_keys where kind = 'url') "
+               "or hash_key in (select value::ubigint from lookup_keys where kind = 'hash') "
+               "or article_key in (select md5_number_lower(band_hits.article_id) from band_hits)")
+_SEEN_CLUSTERS = "article_key in (select seen_facts.article_key from seen_facts)"
 
 
 def _int_list(values: list[int]) -> str:
@@ -26,54 +38,43 @@ def _int_list(values: list[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-def _members(conn: duckdb.DuckDBPyConnection, lookup: str, values: list, *more: object) -> list[Member]:
-    """The clustered articles the query ``lookup`` finds for ``values``, signatures included, oldest first.
-
-    Two statements: the lookup's ids first, then, only when it found any, their rows (reading the
-    clusters of no article costs a pass over two tables on every load).
-    """
-    if not values:
-        return []
-    parameter = _int_list(values) if isinstance(values[0], int) else values
-    found = [row[0] for row in conn.execute(query(lookup), [parameter, *more]).fetchall()]
-    if not found:
-        return []
-    rows = conn.execute(query("cluster_members"), [found]).fetchall()
-    return [Member(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
-
-
-def known_members(conn: duckdb.DuckDBPyConnection) -> KnownMembers:
-    """Lookups of clustered articles by canonical URL, content hash and MinHash band key."""
-    return KnownMembers(
-        by_url=lambda urls: _members(conn, "clustered_ids_by_url", urls),
-        by_hash=lambda hashes: _members(conn, "clustered_ids_by_hash", hashes),
-        by_band=lambda keys: _members(conn, "clustered_ids_by_band", keys, CANDIDATES_PER_BAND),
-    )
+def find_members(conn: duckdb.DuckDBPyConnection, urls: list[str], hashes: list[str], keys: list[int]) -> list[Member]:
+    """The clustered articles sharing a canonical URL, a content hash key or a MinHash band key with these,
+    in the order :data:`~broadsheet.warehouse.minhash.FindMembers` says."""
+    conn.execute(query("lookup_keys"), [urls, hashes])
+    for table, target in (("minhash_bands", "band_hits"), ("article_facts", "seen_facts"),
+                          ("article_clusters", "seen_clusters")):
+        conn.execute(f"create or replace temp table {target} as select * from {table} limit 0")
+    # The one lookup that reads a whole column: 32 band keys per article (no index pays, benchmarks/RESULTS.md).
+    copy_rows(conn, "minhash_bands", "band_hits", "band_key in (select unnest(?::bigint[]))", [_int_list(keys)])
+    copy_rows(conn, "article_facts", "seen_facts", _SEEN_FACTS)
+    copy_rows(conn, "article_clusters", "seen_clusters", _SEEN_CLUSTERS)
+    rows = conn.execute(query("cluster_candidates"), [CANDIDATES_PER_BAND]).fetchall()
+    listed = {(row[0], row[1]): row for row in rows}  # once per lookup (a band match may share several keys)
+    return [Member(row[1], row[2], row[3], row[4], tuple(row[5])) for row in listed.values()]
 
 
 def start_load_clusters(conn: duckdb.DuckDBPyConnection) -> None:
-    """An empty ``load_clusters`` temp table: the clusters this load assigns, which the article facts read."""
-    conn.execute("create or replace temp table load_clusters "
-                 "(article_id varchar, cluster_id varchar, match_kind varchar)")
+    """An empty ``load_assigned`` temp table: the clusters this load assigns, which the article facts read."""
+    conn.execute("create or replace temp table load_assigned (article_id varchar, cluster_id varchar, "
+                 "match_kind varchar, similarity double, matched_article_id varchar, minhash integer[], "
+                 "clustered_at timestamptz)")
 
 
 def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, settings: DedupSettings) -> list[str]:
     """Cluster the articles in a staged ``articles.jsonl`` not clustered yet; returns their canonical URLs."""
     rows = conn.execute(query("new_articles_to_cluster"), [str(staged)]).fetchall()
     articles = [NewArticle(*row) for row in rows]
-    assignments = assign_clusters(articles, known_members(conn), settings.near_duplicate_threshold,
-                                  settings.shingle_words)
-    if not assignments:
+    if not articles:
         return []
-    now = datetime.now(UTC)
+    assignments = assign_clusters(articles, lambda urls, hashes, keys: find_members(conn, urls, hashes, keys),
+                                  settings.near_duplicate_threshold, settings.shingle_words)
     signatures = "[" + ", ".join(_int_list(list(a.minhash)) for a in assignments) + "]"
-    ids, clusters, kinds = ([a.article_id for a in assignments], [a.cluster_id for a in assignments],
-                            [a.match_kind for a in assignments])
-    conn.execute(query("insert_article_clusters"),
-                 [ids, clusters, kinds, [float(a.similarity) for a in assignments],
-                  [a.matched_article_id for a in assignments], signatures, now])
-    conn.execute("insert into load_clusters select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[])",
-                 [ids, clusters, kinds])
+    conn.execute(query("assign_article_clusters"),
+                 [[a.article_id for a in assignments], [a.cluster_id for a in assignments],
+                  [a.match_kind for a in assignments], [float(a.similarity) for a in assignments],
+                  [a.matched_article_id for a in assignments], signatures, datetime.now(UTC)])
+    conn.execute(query("insert_article_clusters"))
     band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
     conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
     return [a.canonical_url for a in articles]

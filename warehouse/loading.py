@@ -73,10 +73,16 @@ def _fresh_sql(table: str, held: list[str] | None = None) -> str:
     return f"{fresh} and not exists (select 1 from {table} as existing where {matches})"
 
 
+# The fresh rows the article facts and aggregates read after the inserts (an empty table when not staged).
+_READ_AFTER = ("articles", "article_entities", "article_topics", "mentions")
+
+
 def _stage_fresh_rows(conn: duckdb.DuckDBPyConnection, table: str, staged: Path, held: list[str] | None) -> None:
-    """Put the rows of ``table`` this load inserts in the temp table ``fresh_<table>`` (empty without a staged
-    file): the insert reads them, and so do the article facts and aggregates after it."""
+    """Put the rows of ``table`` this load inserts in the temp table ``fresh_<table>``: the insert reads them,
+    and so do the article facts and aggregates after it."""
     if not staged.exists():
+        if table not in _READ_AFTER:
+            return
         columns = ", ".join(f"{name} {kind}" for name, kind in TABLES[table])
         conn.execute(f"create or replace temp table fresh_{table} ({columns})")
         return

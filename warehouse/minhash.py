@@ -70,7 +70,8 @@ def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
 
 @dataclass(frozen=True)
 class Member:
-    """An article already clustered (in the warehouse or earlier in the batch)."""
+    """An article already clustered (in the warehouse or earlier in the batch). ``content_hash`` is any string
+    equal exactly when the texts are (the warehouse passes its 64-bit key of the content hash)."""
 
     article_id: str
     cluster_id: str
@@ -102,24 +103,22 @@ class Assignment:
     band_keys: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class KnownMembers:
-    """Lookups into what the warehouse holds, each returning members: by URL, by hash, by band key."""
-
-    by_url: Callable[[list[str]], list[Member]]
-    by_hash: Callable[[list[str]], list[Member]]
-    by_band: Callable[[list[int]], list[Member]]
+# What the warehouse already holds: the clustered articles that share a canonical URL, a content hash or a
+# MinHash band key with the new ones (arguments in that order), those by URL first, then by hash, then by
+# band key, each oldest first (the order decides ties).
+FindMembers = Callable[[list[str], list[str], list[int]], list[Member]]
 
 
-def assign_clusters(articles: Iterable[NewArticle], known: KnownMembers, threshold: float,
+def assign_clusters(articles: Iterable[NewArticle], known: FindMembers, threshold: float,
                     shingle_words: int = 5) -> list[Assignment]:
     """The cluster of each article, in order; each one joins the pool the next are compared with."""
     pending = list(articles)
     signatures = {a.article_id: minhash(a.text, shingle_words) for a in pending}
     keys = {a.article_id: band_keys(signatures[a.article_id]) for a in pending}
     pool = _Pool()
-    for member in [*known.by_url([a.canonical_url for a in pending]), *known.by_hash([a.content_hash for a in pending]),
-                   *known.by_band(sorted({k for ks in keys.values() for k in ks}))]:
+    found = known([a.canonical_url for a in pending], [a.content_hash for a in pending],
+                  sorted({k for ks in keys.values() for k in ks}))
+    for member in found:
         pool.add(member, band_keys(member.minhash))
     assigned = []
     for article in pending:

@@ -33,6 +33,7 @@ def rekey_articles(conn: duckdb.DuckDBPyConnection, rekeyed: list[Rekey], run_id
     for table in ARTICLE_TABLES:
         conn.execute(query("rekey_drop_rows").replace("{table}", table))
         conn.execute(query("rekey_move_rows").replace("{table}", table))
+    conn.execute(query("rekey_cluster_keys"))
     conn.execute(query("rekey_cluster_references"))
     conn.execute(query("rekey_drop_articles"))
     changed = [r for r in rekeyed if r.old_article_id != r.new_article_id]

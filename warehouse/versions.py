@@ -29,7 +29,7 @@ def refresh_article_facts(conn: duckdb.DuckDBPyConnection, canonical_urls: list[
     """Rewrite the ``article_facts`` rows of these canonical URLs and of the ``load_changed`` articles.
 
     Leaves the rows taken out in ``facts_old`` and those put in in ``facts_new``. Needs the load's temp
-    tables ``fresh_articles``, ``fresh_article_entities``, ``fresh_article_topics``, ``load_clusters`` and
+    tables ``fresh_articles``, ``fresh_article_entities``, ``fresh_article_topics``, ``load_assigned`` and
     ``load_changed``.
     """
     conn.execute("create or replace temp table facts_old as select * from article_facts limit 0")
@@ -37,6 +37,11 @@ def refresh_article_facts(conn: duckdb.DuckDBPyConnection, canonical_urls: list[
     if changed and changed[0]:
         move_rows(conn, "article_facts", "facts_old",
                   "article_key in (select md5_number_lower(load_changed.article_id) from load_changed)")
+        conn.execute(query("facts_changed"))
+    else:
+        conn.execute("create or replace temp table facts_changed as "
+                     "select * exclude (version, versions, superseded_at, is_latest, url_match_kind, article_key, "
+                     "url_key, cluster_key, article_date) from article_facts limit 0")
     conn.execute(query("touched_urls"), [canonical_urls])
     move_rows(conn, "article_facts", "facts_old", "url_key in (select load_urls.url_key from load_urls)")
     conn.execute(query("return_untouched_facts"))

@@ -5,9 +5,10 @@
 -- million articles. Each now reads a table a load keeps up to date in its transaction:
 --
 -- * article_facts gains, per article version, its entities (entity_keys: the sorted 64-bit keys of its
---   article_entities; entities gains the key, entity_key) and its top topics (top_topics: its rank-1 article_topics with the topic's label),
---   so entity_companions reads one row per article, and the aggregates below follow from these rows
---   alone; and 64-bit keys of its id, canonical URL and cluster, so a load finds the rows it rewrites by
+--   article_entities; entities gains the key, entity_key) and its top topics (top_topics: its rank-1
+--   article_topics with the topic's label), so entity_companions reads one row per article, and the
+--   aggregates below follow from these rows alone; and 64-bit keys of its id, canonical URL, content hash
+--   and cluster (article_clusters gains the id's), so a load finds the rows it reads or rewrites by
 --   integers (DuckDB scans and compares 8-byte keys many times faster than 32-character strings, and
 --   an ART index would be reloaded and rewritten by every load: see benchmarks/RESULTS.md).
 -- * topic_day_stories: per day, top topic and story cluster, the latest article versions and the sum of
@@ -25,6 +26,8 @@
 
 alter table entities add column entity_key ubigint;  -- md5_number_lower(entity_id), set by every load
 update entities set entity_key = md5_number_lower(entity_id);
+alter table article_clusters add column article_key ubigint;  -- md5_number_lower(article_id), likewise
+update article_clusters set article_key = md5_number_lower(article_id);
 
 create table article_facts__new (
     article_id      varchar not null,
@@ -42,6 +45,7 @@ create table article_facts__new (
     url_match_kind  varchar not null,
     article_key     ubigint not null,         -- md5_number_lower(article_id)
     url_key         ubigint not null,         -- md5_number_lower(canonical_url)
+    hash_key        ubigint not null,         -- md5_number_lower(content_hash): exact copies are found by it
     cluster_key     ubigint not null,         -- md5_number_lower(cluster_id)
     entity_keys     ubigint[] not null,       -- md5_number_lower of each entity_id in article_entities, sorted
     top_topics      struct(topic_id varchar, label varchar, score double)[] not null  -- rank-1 article_topics
@@ -74,9 +78,11 @@ select
     article_facts.appeared_at, article_facts.article_date, article_facts.version, article_facts.versions,
     article_facts.superseded_at, article_facts.is_latest, article_facts.cluster_id, article_facts.match_kind,
     article_facts.url_match_kind, md5_number_lower(article_facts.article_id),
-    md5_number_lower(article_facts.canonical_url), md5_number_lower(article_facts.cluster_id),
-    coalesce(entity_sets.entity_keys, []), coalesce(top_topics.top_topics, [])
+    md5_number_lower(article_facts.canonical_url), md5_number_lower(articles.content_hash),
+    md5_number_lower(article_facts.cluster_id), coalesce(entity_sets.entity_keys, []),
+    coalesce(top_topics.top_topics, [])
 from article_facts
+inner join articles on articles.article_id = article_facts.article_id
 left join entity_sets on entity_sets.article_id = article_facts.article_id
 left join top_topics on top_topics.article_id = article_facts.article_id
 order by article_facts.article_date, article_facts.article_id;

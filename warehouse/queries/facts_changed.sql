@@ -1,0 +1,53 @@
+-- The own columns of the article_facts rows of the articles whose stored rows a load changed in place
+-- (load_changed), read from the base tables: the articles, their clusters, entities and top topics (temp
+-- table facts_changed, read by article_facts_versions.sql; only run when there are such articles).
+create or replace temp table facts_changed as
+with changed_articles as (
+    select
+        articles.article_id, articles.canonical_url, articles.source_id, articles.first_seen_at,
+        coalesce(articles.published_at, articles.first_seen_at) as appeared_at,
+        md5_number_lower(articles.content_hash) as hash_key
+    from articles
+    where articles.article_id in (select load_changed.article_id from load_changed)
+),
+
+changed_clusters as (
+    select article_clusters.article_id, article_clusters.cluster_id, article_clusters.match_kind
+    from article_clusters
+    where article_clusters.article_id in (select load_changed.article_id from load_changed)
+),
+
+changed_entities as (
+    select
+        article_entities.article_id,
+        list_sort(list_distinct(list(md5_number_lower(article_entities.entity_id)))) as entity_keys
+    from article_entities
+    where article_entities.article_id in (select load_changed.article_id from load_changed)
+    group by article_entities.article_id
+),
+
+changed_topics as (
+    select
+        article_topics.article_id,
+        list_sort(list({'topic_id': topics.topic_id, 'label': topics.label, 'score': article_topics.score}))
+            as top_topics
+    from article_topics
+    inner join topics
+        on topics.topic_id = article_topics.topic_id
+        and topics.taxonomy_version = article_topics.taxonomy_version
+    where article_topics.rank = 1
+        and article_topics.article_id in (select load_changed.article_id from load_changed)
+    group by article_topics.article_id
+)
+
+select
+    changed_articles.article_id, changed_articles.canonical_url, changed_articles.source_id,
+    changed_articles.first_seen_at, changed_articles.appeared_at, changed_articles.hash_key,
+    coalesce(changed_clusters.cluster_id, changed_articles.article_id) as cluster_id,
+    coalesce(changed_clusters.match_kind, 'original') as match_kind,
+    coalesce(changed_entities.entity_keys, []) as entity_keys,
+    coalesce(changed_topics.top_topics, []) as top_topics
+from changed_articles
+left join changed_clusters on changed_clusters.article_id = changed_articles.article_id
+left join changed_entities on changed_entities.article_id = changed_articles.article_id
+left join changed_topics on changed_topics.article_id = changed_articles.article_id
