@@ -23,7 +23,7 @@ import duckdb
 from broadsheet.config.settings import DedupSettings
 from broadsheet.warehouse.backend import copy_rows
 from broadsheet.warehouse.minhash import CANDIDATES_PER_BAND, Member, NewArticle, assign_clusters
-from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.sql import json_list, query
 
 _SEEN_FACTS = ("url_key in (select md5_number_lower(value) from lookup_keys where kind = 'url') "
                "or hash_key in (select value::ubigint from lookup_keys where kind = 'hash') "
@@ -31,27 +31,19 @@ _SEEN_FACTS = ("url_key in (select md5_number_lower(value) from lookup_keys wher
 _SEEN_CLUSTERS = "article_key in (select seen_facts.article_key from seen_facts)"
 
 
-def _int_list(values: list[int]) -> str:
-    """Integers as DuckDB list text, cast to a list type in SQL. DuckDB's Python client converts a list
-    parameter element by element, with an import attempt per element: far too slow for a batch's
-    thousands of band keys and signature values."""
-    return "[" + ", ".join(str(int(v)) for v in values) + "]"
-
-
 def find_members(conn: duckdb.DuckDBPyConnection, urls: list[str], hashes: list[str], keys: list[int]) -> list[Member]:
     """The clustered articles sharing a canonical URL, a content hash key or a MinHash band key with these,
     in the order :data:`~broadsheet.warehouse.minhash.FindMembers` says."""
-    conn.execute(query("lookup_keys"), [urls, hashes])
+    conn.execute(query("lookup_keys"), [json_list(urls), json_list(hashes)])
     for table, target in (("minhash_bands", "band_hits"), ("article_facts", "seen_facts"),
                           ("article_clusters", "seen_clusters")):
         conn.execute(f"create or replace temp table {target} as select * from {table} limit 0")
     # The one lookup that reads a whole column: 32 band keys per article (no index pays, benchmarks/RESULTS.md).
-    copy_rows(conn, "minhash_bands", "band_hits", "band_key in (select unnest(?::bigint[]))", [_int_list(keys)])
+    copy_rows(conn, "minhash_bands", "band_hits", "band_key in (select unnest(?::json::bigint[]))", [json_list(keys)])
     copy_rows(conn, "article_facts", "seen_facts", _SEEN_FACTS)
     copy_rows(conn, "article_clusters", "seen_clusters", _SEEN_CLUSTERS)
     rows = conn.execute(query("cluster_candidates"), [CANDIDATES_PER_BAND]).fetchall()
-    listed = {(row[0], row[1]): row for row in rows}  # once per lookup (a band match may share several keys)
-    return [Member(row[1], row[2], row[3], row[4], tuple(row[5])) for row in listed.values()]
+    return [Member(row[1], row[2], row[3], row[4], tuple(row[5])) for row in rows]
 
 
 def start_load_clusters(conn: duckdb.DuckDBPyConnection) -> None:
@@ -69,12 +61,11 @@ def cluster_staged_articles(conn: duckdb.DuckDBPyConnection, staged: Path, setti
         return []
     assignments = assign_clusters(articles, lambda urls, hashes, keys: find_members(conn, urls, hashes, keys),
                                   settings.near_duplicate_threshold, settings.shingle_words)
-    signatures = "[" + ", ".join(_int_list(list(a.minhash)) for a in assignments) + "]"
-    conn.execute(query("assign_article_clusters"),
-                 [[a.article_id for a in assignments], [a.cluster_id for a in assignments],
-                  [a.match_kind for a in assignments], [float(a.similarity) for a in assignments],
-                  [a.matched_article_id for a in assignments], signatures, datetime.now(UTC)])
+    conn.execute(query("assign_article_clusters"), [datetime.now(UTC), json_list([
+        {"article_id": a.article_id, "cluster_id": a.cluster_id, "match_kind": a.match_kind,
+         "similarity": float(a.similarity), "matched_article_id": a.matched_article_id,
+         "minhash": [int(v) for v in a.minhash]} for a in assignments])])
     conn.execute(query("insert_article_clusters"))
-    band_lists = "[" + ", ".join(_int_list(list(dict.fromkeys(a.band_keys))) for a in assignments) + "]"
-    conn.execute(query("insert_minhash_bands"), [band_lists, [a.article_id for a in assignments]])
+    conn.execute(query("insert_minhash_bands"), [json_list(
+        [{"article_id": a.article_id, "keys": list(dict.fromkeys(int(k) for k in a.band_keys))} for a in assignments])])
     return [a.canonical_url for a in articles]

@@ -29,7 +29,7 @@ from broadsheet.warehouse.backend import in_turn
 from broadsheet.warehouse.duplicates import cluster_staged_articles, start_load_clusters
 from broadsheet.warehouse.quarantine import quarantine_batch
 from broadsheet.warehouse.rekey import rekey_articles, rekey_touches
-from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.sql import json_list, query
 from broadsheet.warehouse.staging import ENRICHMENT_TABLES, KEYS, MANIFEST, TABLES, staged_batches
 from broadsheet.warehouse.versions import record_changed_articles, refresh_article_facts
 
@@ -66,7 +66,7 @@ def _fresh_sql(table: str, held: list[str] | None = None) -> str:
     if keys[0] == "article_id" and held is not None:
         if not held:
             return fresh
-        restricted = " and ".join(["list_contains(?::varchar[], existing.article_id)",
+        restricted = " and ".join(["list_contains(?::json::varchar[], existing.article_id)",
                                    *(f"existing.{key} = fresh.{key}" for key in keys)])
         return f"{fresh} and not exists (select 1 from {table} as existing where {restricted})"
     matches = " and ".join(f"existing.{key} = fresh.{key}" for key in keys)
@@ -87,7 +87,7 @@ def _stage_fresh_rows(conn: duckdb.DuckDBPyConnection, table: str, staged: Path,
         conn.execute(f"create or replace temp table fresh_{table} ({columns})")
         return
     conn.execute(f"create or replace temp table fresh_{table} as {_fresh_sql(table, held)}",
-                 [str(staged), *([held] if held else [])])
+                 [str(staged), *([json_list(held)] if held else [])])
 
 
 # Columns a load computes from a staged row's own values: 64-bit keys that queries join by (migration 0012).
@@ -168,7 +168,8 @@ def _drop_replaced_enrichments(conn: duckdb.DuckDBPyConnection, article_ids: lis
     if not article_ids:
         return
     for table in ENRICHMENT_TABLES:  # names from the constant above, never from data
-        conn.execute(f"delete from {table} where list_contains(?::varchar[], article_id)", [article_ids])
+        conn.execute(f"delete from {table} where article_id in (select unnest(?::json::varchar[]))",
+                     [json_list(article_ids)])
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def _staged_ids(conn: duckdb.DuckDBPyConnection, path: Path) -> _StagedIds:
     """The articles named in the staged files, and which of them the warehouse holds already."""
     files = [str(path / f"{table}.jsonl") for table in ("articles", *ENRICHMENT_TABLES)
              if (path / f"{table}.jsonl").exists()]
-    rows = conn.execute(query("staged_ids"), [files]).fetchall() if files else []
+    rows = conn.execute(query("staged_ids"), [json_list(files)]).fetchall() if files else []
     return _StagedIds({r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}, {r[0] for r in rows if r[3]})
 
 

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+
+import orjson
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 VIEWS_DIR = Path(__file__).resolve().parent / "views"
@@ -24,6 +27,12 @@ def query(name: str) -> str:
 def view(name: str) -> str:
     """The text of ``views/<name>.sql``."""
     return (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def json_list(values: Sequence[object]) -> str:
+    """``values`` as JSON text, bound as one parameter and cast in SQL (``?::json::varchar[]``): DuckDB's Python
+    client converts a list parameter element by element (15 ms for 50 strings; the text takes 1 ms)."""
+    return orjson.dumps(list(values)).decode()
 
 
 def literal(path: Path | str) -> str:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import duckdb
 
 from broadsheet.warehouse.backend import move_rows
-from broadsheet.warehouse.sql import query
+from broadsheet.warehouse.sql import json_list, query
 
 
 def record_changed_articles(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
     """Name the articles whose stored rows this load changes in place (the temp table ``load_changed``)."""
-    conn.execute("create or replace temp table load_changed as select unnest(?::varchar[]) as article_id",
-                 [sorted(set(article_ids))])
+    conn.execute("create or replace temp table load_changed as select unnest(?::json::varchar[]) as article_id",
+                 [json_list(sorted(set(article_ids)))])
 
 
 def refresh_article_facts(conn: duckdb.DuckDBPyConnection, canonical_urls: list[str]) -> None:
@@ -42,7 +42,7 @@ def refresh_article_facts(conn: duckdb.DuckDBPyConnection, canonical_urls: list[
         conn.execute("create or replace temp table facts_changed as "
                      "select * exclude (version, versions, superseded_at, is_latest, url_match_kind, article_key, "
                      "url_key, cluster_key, article_date) from article_facts limit 0")
-    conn.execute(query("touched_urls"), [canonical_urls])
+    conn.execute(query("touched_urls"), [json_list(canonical_urls)])
     move_rows(conn, "article_facts", "facts_old", "url_key in (select load_urls.url_key from load_urls)")
     conn.execute(query("return_untouched_facts"))
     conn.execute(query("delete_untouched_facts"))

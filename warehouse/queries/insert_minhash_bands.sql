@@ -1,5 +1,5 @@
--- The LSH band keys of newly clustered articles, one row per key. Bound parameters: the articles'
--- band-key lists as DuckDB list text (cast here) and their ids, in the same order.
+-- The LSH band keys of newly clustered articles, one row per key. Bound parameter: a JSON list of objects
+-- (article_id, keys).
 insert into minhash_bands
 select unnest(bands.keys), bands.article_id
-from (select unnest(?::bigint[][]) as keys, unnest(?::varchar[]) as article_id) as bands
+from (select unnest(?::json::struct(article_id varchar, keys bigint[])[], recursive := true)) as bands

@@ -1,10 +1,10 @@
 -- Every article a staged batch names: whether its articles.jsonl holds it, whether an enrichment file
--- does, and whether the warehouse holds it already. Bound parameter: the staged files' paths. The held
+-- does, and whether the warehouse holds it already. Bound parameter: the staged files' paths (a JSON list). The held
 -- ones are found by their 64-bit key in article_facts (one row per stored article): a scan of integers,
 -- not of every stored article's id.
 with named as (
     select staged.article_id, parse_filename(staged.filename) = 'articles.jsonl' as in_articles
-    from read_json(?::varchar[], format = 'newline_delimited', columns = {article_id: 'varchar'}, filename = true)
+    from read_json(?::json::varchar[], format = 'newline_delimited', columns = {article_id: 'varchar'}, filename = true)
         as staged
 ),
 

@@ -4,7 +4,7 @@
 create or replace temp table load_urls as
 select distinct touched.url, md5_number_lower(touched.url) as url_key
 from (
-    select unnest(?::varchar[]) as url
+    select unnest(?::json::varchar[]) as url
     union all
     select facts_old.canonical_url from facts_old
 ) as touched
