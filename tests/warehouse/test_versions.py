@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from helpers import DAY, FLOOD, WIRE, article, batch_of, derived_rows, load
 
 from broadsheet.config.settings import TopicSettings, WarehouseSettings
@@ -294,3 +295,27 @@ def test_reenrichment_and_rekeys_keep_facts_and_aggregates_equal_to_a_rebuild(tm
     assert_derived_rows_are_rebuilt(target)
     kept = derived_rows(target)
     assert not any(row[0] in (old.article_id, wire.article_id) for row in kept["article_facts"])
+
+
+def test_a_load_failing_while_it_rewrites_the_kept_rows_leaves_them_as_they_were(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet.config.errors import WarehouseError
+    from broadsheet.warehouse import loading
+
+    target = older_warehouse(tmp_path / "w.duckdb", tmp_path, 40)
+    wire = article("https://wire.example/rates", WIRE, source="wire")
+    load(target, batch_of(wire))
+    before = derived_rows(target)
+
+    def fail(conn: duckdb.DuckDBPyConnection) -> None:  # after article_facts rows were taken out and put back
+        raise duckdb.IOException("disk I/O error while writing")
+
+    monkeypatch.setattr(loading, "update_aggregates", fail)
+    copy = article("https://paper.example/rates", WIRE, source="paper", seen=DAY + timedelta(hours=1))
+    with pytest.raises(WarehouseError) as raised:
+        load(target, batch_of(copy), run_id="run2")
+    assert raised.value.transient and derived_rows(target) == before  # rolled back whole, the batch still staged
+    monkeypatch.undo()
+    assert load(target, batch_of(copy), run_id="run3").articles == 1  # the staged one, then this one (nothing new)
+    assert_derived_rows_are_rebuilt(target)
+    assert len(derived_rows(target)["article_facts"]) == len(before["article_facts"]) + 1
