@@ -71,8 +71,9 @@ PIECES = {
         from broadsheet.config.settings import apply_process_environment
         apply_process_environment(quiet=True)
         c, w = time.process_time(), time.perf_counter()
-        from broadsheet.flows.prefect_server import start_temporary_api
-        start_temporary_api().join()
+        from broadsheet.config.settings import load_settings
+        from broadsheet.flows.prefect_server import start_prefect_api
+        start_prefect_api(load_settings().server).use()
         from prefect.client.orchestration import get_client
         with get_client(sync_client=True) as client:
             client.hello()

@@ -146,6 +146,9 @@ def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path |
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
     """:func:`~broadsheet.flows.ingest.run_ingest`, with a progress bar unless quiet."""
     _quiet_logging(quiet)  # before prefect is imported
+    from broadsheet.flows.prefect_server import start_prefect_api
+
+    start_prefect_api(settings.server)  # before prefect is imported, which takes seconds: the server starts meanwhile
     from broadsheet.flows.ingest import run_ingest
 
     if quiet:

@@ -22,7 +22,7 @@ from prefect.states import Completed, State
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
 from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
-from broadsheet.flows.prefect_server import start_temporary_api, use_running_server
+from broadsheet.flows.prefect_server import start_prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.runners import with_task_runner
 from broadsheet.tasks import progress, workers
@@ -43,19 +43,19 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
                on_progress: progress.Reporter | None = None) -> RunSummary:
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
-    Starts the worker processes first (their models load meanwhile), sends the run to the server
-    ``broadsheet server`` started (or PREFECT_API_URL's), else starts Prefect's temporary server in the
-    background; runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and
-    ``source:<name>``; stops the workers at the end. ``on_progress(stage, finished, expected)`` hears how many
-    documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
+    Sends the run to PREFECT_API_URL's server or the one ``broadsheet server`` started, else to a temporary
+    server started in the background (:func:`~broadsheet.flows.prefect_server.start_prefect_api`); starts the
+    worker processes (their models load while the server starts); runs the flow on the task runner
+    ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``; stops the workers at the end.
+    ``on_progress(stage, finished, expected)`` hears how many documents each stage expects and finishes
+    (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
+    api = start_prefect_api(settings.server)  # the CLI starts it before importing prefect: it starts meanwhile
     workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
     try:
-        api = None if use_running_server(settings.server) else start_temporary_api()
         ingest = with_task_runner(ingest_flow, settings.pipeline)
-        if api is not None:
-            api.join()
+        api.use()
         with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
             if on_progress is None:
                 return ingest(sources, settings)  # type: ignore[no-any-return]

@@ -3,19 +3,21 @@
 ``broadsheet server`` starts ``prefect server start`` with telemetry and promotional content off
 and its database under ``server.home``, and writes a state file there while it runs. Other
 broadsheet commands read that file and send their runs to the server (unless PREFECT_API_URL
-says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI.
+says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI. Without either, ``ingest``
+starts a temporary server of its own (:func:`start_prefect_api`), in the background while it starts.
 """
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -25,6 +27,7 @@ from broadsheet.config.errors import ConfigError
 from broadsheet.config.settings import ServerSettings, prefect_api_url, prefect_environment, use_prefect_api
 
 STATE_FILE = "server.json"
+TEMPORARY_SERVER_STARTUP_SECONDS = 120.0  # a busy 2-core machine can take a minute
 
 
 def server_environment(settings: ServerSettings, port: int) -> dict[str, str]:
@@ -64,19 +67,83 @@ def use_running_server(settings: ServerSettings) -> str | None:
     return url
 
 
-def start_temporary_api() -> threading.Thread:
-    """Start Prefect's temporary server in the background (no API chosen): it takes seconds, the workers'
-    models and our imports load meanwhile. Join the thread before running a flow. A server that cannot start
-    is reported by the flow, which tries again."""
-    def start() -> None:
-        from prefect.client.orchestration import get_client
+@dataclass
+class PrefectApi:
+    """The Prefect API this process's flow runs go to, and the temporary server serving it, if ours."""
 
-        with contextlib.suppress(Exception):
-            get_client(sync_client=True)
+    url: str
+    process: subprocess.Popen[bytes] | None = None
 
-    thread = threading.Thread(target=start, name="broadsheet-prefect-api", daemon=True)
-    thread.start()
-    return thread
+    def use(self) -> str:
+        """Point this process's Prefect client at this API once it answers (call it after prefect is imported, before
+        the first flow run), and return the URL runs go to. An API Prefect's own settings give (a profile's
+        PREFECT_API_URL, a test harness) wins: a temporary server of ours then stops unused."""
+        from prefect.context import refresh_global_settings_context
+        from prefect.settings import get_current_settings
+
+        configured = get_current_settings().api.url
+        if configured:
+            if configured != self.url:
+                self.stop()
+                self.url, self.process = configured, None
+            return configured
+        self._wait()
+        use_prefect_api(self.url)
+        refresh_global_settings_context()  # the process's settings were read from the environment at import
+        return self.url
+
+    def _wait(self, seconds: float = TEMPORARY_SERVER_STARTUP_SECONDS) -> None:
+        """Return once a temporary server answers; one that exits or stays silent is a ConfigError."""
+        deadline = time.monotonic() + seconds
+        while self.process is not None and not is_healthy(self.url, timeout=2.0):
+            if self.process.poll() is not None:
+                raise ConfigError(f"Prefect's temporary server exited at start (code {self.process.returncode}): "
+                                  "run `broadsheet --verbose ingest ...` to see why, or start `broadsheet server`")
+            if time.monotonic() > deadline:
+                raise ConfigError(f"Prefect's temporary server did not answer within {seconds:.0f} s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_api: PrefectApi | None = None
+
+
+def start_prefect_api(settings: ServerSettings) -> PrefectApi:
+    """The API this process's runs go to: PREFECT_API_URL's, else the server ``broadsheet server`` started, else a
+    temporary server of this process's own, started now and stopped when the process exits (once per process).
+
+    Returns at once, needing no prefect import: a temporary server starts while the caller goes on (importing
+    prefect, starting workers). Call :meth:`PrefectApi.use` before the first flow run."""
+    global _api
+    if _api is None:
+        chosen = prefect_api_url() or running_server_url(settings)
+        _api = PrefectApi(chosen) if chosen else _start_temporary_server()
+    return _api
+
+
+def _start_temporary_server() -> PrefectApi:
+    """Prefect's API app (no UI) in a uvicorn process on a free loopback port, as Prefect starts its own temporary
+    server, but without importing the server's code (seconds of CPU) into this process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**prefect_environment(), **os.environ, "PREFECT_UI_ENABLED": "0",
+                   "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    environment.pop("PREFECT_API_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "error", "--lifespan", "on"], env=environment)
+    api = PrefectApi(f"http://127.0.0.1:{port}/api", process)
+    atexit.register(api.stop)  # runs after the exit handlers Prefect registers later, which send it the last logs
+    return api
 
 
 def start_server(settings: ServerSettings, port: int, startup_seconds: float = 120.0) -> subprocess.Popen[bytes]:
