@@ -34,8 +34,8 @@ from broadsheet.tasks.batch import (
     load_task,
     run,
 )
-from broadsheet.tasks.enrich import taxonomy_for
 from broadsheet.warehouse.connection import connected
+from broadsheet.warehouse.fetch_history import seen_urls
 from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
 
 
@@ -44,15 +44,13 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
     Sends the run to PREFECT_API_URL's server or the one ``broadsheet server`` started, else to a temporary
-    server started in the background (:func:`~broadsheet.flows.prefect_server.start_prefect_api`); starts the
-    worker processes (their models load while the server starts); runs the flow on the task runner
-    ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``; stops the workers at the end.
-    ``on_progress(stage, finished, expected)`` hears how many documents each stage expects and finishes
-    (:mod:`broadsheet.tasks.progress`).
+    server started in the background (:func:`~broadsheet.flows.prefect_server.start_prefect_api`); runs the
+    flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``;
+    stops the worker processes the flow started at the end. ``on_progress(stage, finished, expected)`` hears
+    how many documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
     api = start_prefect_api(settings.server)  # the CLI starts it before importing prefect: it starts meanwhile
-    workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
     try:
         ingest = with_task_runner(ingest_flow, settings.pipeline)
         api.use()
@@ -152,8 +150,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     progress.expect("fetch", len(discovery.candidates) + len(discovery.pages))
     progress.advance("fetch", len(discovery.pages))  # fetched by discovery already
     progress.expect("batches", len(chunks))
-    if len(chunks) > 1:
-        workers.start(settings)  # their models load while the first batch is fetched
+    _start_workers(discovery, settings)
     total, submitted = len(discovery.candidates), 0
     in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
     with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch") as threads:
@@ -172,6 +169,15 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
 
 
 BATCHES_IN_FLIGHT = 2
+
+
+def _start_workers(discovery: Discovery, settings: Settings) -> None:
+    """Start the worker processes for a source with more documents than one job per worker (starting them costs
+    seconds of CPU each); their models load meanwhile unless the warehouse has seen every document (a re-run).
+    Fewer documents are extracted and enriched in this process, whose models load only if something is new."""
+    urls = [c.url for c in discovery.candidates] + [p.url for p in discovery.pages]
+    if len(urls) > workers.worker_count(settings) * settings.pipeline.worker_chunk:
+        workers.start(settings, models=len(seen_urls(settings.warehouse, urls)) < len(urls))
 
 
 def _carry(discovery: Discovery) -> Batch:
@@ -199,6 +205,8 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
 
 
 def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_run_id: str | None) -> None:
+    from broadsheet.tasks.enrich import taxonomy_for
+
     with connected(settings.warehouse) as conn:
         record_sources(conn, sources)
         record_topics(conn, taxonomy_for(settings.topics))

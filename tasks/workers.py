@@ -2,14 +2,14 @@
 
 trafilatura and spaCy hold Python's GIL, so threads cannot use a second core: the CPU-bound stages
 run in a pool of ``pipeline.workers`` processes, started once per process with the *spawn* method
-(none inherits Prefect's threads or locks), each loading its models once as it starts. A batch is cut
+(none inherits Prefect's threads or locks), each loading its models once: as it starts when the run has
+something new, else at its first enrichment (a re-run loads none). A batch is cut
 into jobs of ``pipeline.worker_chunk`` documents that go to whichever worker is free, so one long
 article does not hold the others up; results come back in document order.
 
-Starting workers costs seconds (each loads spaCy and the embedding model), so the pool runs only once
-:func:`start` asked for it (``broadsheet ingest`` does before its flow starts, the ingest flow for a
-source of more than one batch); until then, and with one worker, the work runs in this process: no
-start-up, no copies.
+Starting workers costs seconds of CPU each (imports, then spaCy and the ONNX models), so the pool runs only
+once :func:`start` asked for it (the ingest flow does for a source with more documents than one job per
+worker); until then, and with one worker, the work runs in this process: no start-up, no copies.
 
 To keep memory down on long runs, after each job a worker hands the memory it freed back to the system
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
@@ -41,8 +41,6 @@ from typing import Any, TypeVar
 from broadsheet.config.records import Article, Enrichment, Page, Rejection, Stage
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import progress
-from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
-from broadsheet.tasks.extract import extract_articles
 
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
@@ -81,17 +79,22 @@ def _sharing_cpus(settings: Settings, workers: int) -> Settings:
     return settings.model_copy(update={"topics": topics, "entities": entities})
 
 
-def start(settings: Settings) -> None:
-    """Start the worker processes, each loading its models, unless ``settings`` want one worker.
+def start(settings: Settings, models: bool = True) -> None:
+    """Start the worker processes, unless ``settings`` want one worker; each loads its models too when ``models``
+    (else at its first enrichment, if any: a run with nothing new loads none).
 
-    Returns at once: the models load while the caller goes on (fetching the first batch, say)."""
+    Returns at once: the workers start while the caller goes on (fetching the first batch, say)."""
     workers = worker_count(settings)
     if workers < 2:
         return
+    settings = _sharing_cpus(settings, workers)
     with _pool_lock:
-        pool = _ensure_pool(workers, _sharing_cpus(settings, workers))
+        pool = _ensure_pool(workers, settings)
     for _ in range(workers):  # the pool spawns a process per job waiting while it has fewer than `workers`
-        pool.submit(int)
+        if models:  # a worker busy loading leaves the next job to another: most likely one load each
+            pool.submit(_load_models, settings)
+        else:
+            pool.submit(int)
 
 
 def extract_pages(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
@@ -136,11 +139,23 @@ def release_freed_memory() -> None:
 
 
 def _extract_job(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    from broadsheet.tasks.extract import extract_articles
+
     return extract_articles(pages, settings.extract)
 
 
 def _enrich_job(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
+    from broadsheet.tasks.enrich import enrich_articles
+
     return articles, enrich_articles(articles, settings), []
+
+
+def _load_models(settings: Settings) -> None:
+    """Load (and cache in this process) the models ``settings`` enrich with, and what names their versions."""
+    from broadsheet.tasks.enrich import current_enrichers, load_models
+
+    current_enrichers(settings)
+    load_models(settings)
 
 
 def _rejected(stage: Stage, item: Page | Article, error: Exception | None) -> Rejection:
@@ -277,16 +292,16 @@ def shutdown() -> None:
 
 
 def _start_worker(levels: dict[str, int], settings: Settings) -> None:
-    """In each new worker: the parent's log levels, one thread for the models (one worker per CPU),
-    and the models loaded, so the first job does not wait for them."""
+    """In each new worker: the parent's log levels, one thread for the models (one worker per CPU), and the
+    stages' modules imported, so the first job does not wait for them (models load when first needed)."""
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     os.environ["OMP_NUM_THREADS"] = "1"
     # spaCy's thinc imports torch whenever it is installed (the train extra; ~180 MB a process): never needed here.
     sys.modules["torch"] = None  # type: ignore[assignment]
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
-    current_enrichers(settings)
-    load_models(settings)
+    import broadsheet.tasks.enrich
+    import broadsheet.tasks.extract  # noqa: F401
 
 
 def _exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:

@@ -47,6 +47,22 @@ def pages() -> list[Page]:
     return found
 
 
+def test_workers_start_for_a_source_worth_them_with_models_only_for_unseen_documents(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet.config.records import Candidate, Discovery
+    from broadsheet.flows import ingest
+
+    started: list[bool] = []
+    monkeypatch.setattr(workers, "start", lambda settings, models=True: started.append(models))
+    parallel = with_workers(settings, 2, chunk=10)
+    found = Discovery(candidates=[Candidate(f"https://news.example/{n}", "test") for n in range(21)])
+    ingest._start_workers(Discovery(candidates=found.candidates[:20]), parallel)  # one job per worker: no pool
+    ingest._start_workers(found, parallel)  # no warehouse yet: every document is new
+    monkeypatch.setattr(ingest, "seen_urls", lambda target, urls: set(urls))
+    ingest._start_workers(found, parallel)  # a re-run: workers, but no models until something needs them
+    assert started == [True, False]
+
+
 @pytest.mark.slow
 def test_the_pool_gives_what_one_process_gives_in_document_order(settings: Settings, pool: None) -> None:
     alone, parallel = with_workers(settings, 1), with_workers(settings, 2)
