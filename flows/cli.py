@@ -424,7 +424,10 @@ def serve(
                                                                          "are served.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C."""
+    """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C.
+
+    The runs share warm worker processes, their models loaded, freed once unused for
+    pipeline.worker_idle_seconds."""
     settings = settings_from(config, None)
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path)

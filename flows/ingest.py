@@ -25,7 +25,7 @@ from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.flows.prefect_server import start_prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.runners import with_task_runner
-from broadsheet.tasks import progress, workers
+from broadsheet.tasks import progress, warm, workers
 from broadsheet.tasks.batch import (
     discover_task,
     enrich_batch,
@@ -95,6 +95,7 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
         counts.rejected = len(rejections)
         status = "completed"
     finally:
+        warm.detach()
         _end(settings.warehouse, run_id, status, counts)
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
@@ -172,12 +173,18 @@ BATCHES_IN_FLIGHT = 2
 
 
 def _start_workers(discovery: Discovery, settings: Settings) -> None:
-    """Start the worker processes for a source with more documents than one job per worker (starting them costs
-    seconds of CPU each); their models load meanwhile unless the warehouse has seen every document (a re-run).
-    Fewer documents are extracted and enriched in this process, whose models load only if something is new."""
+    """Workers for a source's documents, their models loading meanwhile unless the warehouse has seen every
+    document (a re-run). A scheduled run uses the warm workers its machine shares (:mod:`broadsheet.tasks.warm`);
+    another starts its own for more documents than one job per worker (starting them costs seconds of CPU each),
+    and extracts and enriches fewer in this process, whose models load only if something is new."""
     urls = [c.url for c in discovery.candidates] + [p.url for p in discovery.pages]
+    if not urls or workers.worker_count(settings) < 2:
+        return
+    models = len(seen_urls(settings.warehouse, urls)) < len(urls)
+    if runtime.deployment.id and settings.pipeline.worker_idle_seconds > 0 and warm.attach(settings, models):
+        return
     if len(urls) > workers.worker_count(settings) * settings.pipeline.worker_chunk:
-        workers.start(settings, models=len(seen_urls(settings.warehouse, urls)) < len(urls))
+        workers.start(settings, models)
 
 
 def _carry(discovery: Discovery) -> Batch:

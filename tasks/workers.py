@@ -51,7 +51,10 @@ QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
 # their models in about two seconds). Done here rather than with max_tasks_per_child, which can hang Python 3.11's pool.
 JOBS_PER_WORKER = 200
 
+Submit = Callable[..., "Future[Any]"]  # (workers, job, chunk, settings) -> the job's future, as _submit takes them
+
 _pool: ProcessPoolExecutor | None = None
+_shared: Submit | None = None  # warm workers a scheduled run hands its jobs to (tasks.warm), having no pool
 _pool_size = 0
 _pool_jobs = 0
 _pool_lock = threading.Lock()
@@ -182,11 +185,12 @@ def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], setti
     workers, size = worker_count(settings), settings.pipeline.worker_chunk
     settings = _sharing_cpus(settings, workers)
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    if workers < 2 or _pool is None:
+    submit = _submitter()
+    if workers < 2 or submit is None:
         return [result for chunk in chunks
                 for result in _reported(_guarded(lambda part: _run_job(job, part, settings), chunk, rejected),
                                         stage, len(chunk))]
-    futures = [_submit(workers, job, chunk, settings) for chunk in chunks]
+    futures = [submit(workers, job, chunk, settings) for chunk in chunks]
     for chunk, future in zip(chunks, futures, strict=True):
         future.add_done_callback(_advance_when_done(stage, len(chunk)))
     results: list[Result] = []
@@ -261,6 +265,32 @@ def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: 
         except BrokenProcessPool:
             _shutdown()
             return _ensure_pool(workers, settings).submit(_run_job, job, chunk, settings)
+
+
+def _submitter() -> Submit | None:
+    """Where this process's jobs go: its own pool, else the warm workers it was given, else None (this process)."""
+    return _submit if _pool is not None else _shared
+
+
+def use_shared(submit: Submit | None) -> None:
+    """Hand this process's jobs, while it starts no pool of its own, to ``submit`` (the warm workers of
+    :mod:`broadsheet.tasks.warm`); None: no longer."""
+    global _shared
+    _shared = submit
+
+
+def submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: list[Item],
+           settings: Settings) -> Future[Result]:
+    """``job`` over ``chunk`` on this process's pool of ``workers`` (started, or replaced, as needed): what the
+    warm workers' service does with each job a run sends it."""
+    return _submit(workers, job, chunk, settings)
+
+
+def worker_pids() -> list[int]:
+    """The process ids of this process's pool, if it has one."""
+    with _pool_lock:
+        processes = getattr(_pool, "_processes", None) or {}
+        return sorted(processes)
 
 
 def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
