@@ -1,6 +1,7 @@
 """Where the fixed cost of a small run goes: `broadsheet ingest` of a few new pages, piece by piece.
 
     python benchmarks/startup.py [--pages DIR] [--total 10] [--runs 3] [--results FILE]
+    python benchmarks/startup.py --serve N [--total 10]   # N scheduled runs of `broadsheet serve` instead
 
 Each run (median of ``--runs``) measures, one after another so that all see the same machine:
 
@@ -16,6 +17,11 @@ Each run (median of ``--runs``) measures, one after another so that all see the 
    time, CPU seconds of the whole process tree (exact: the children's rusage) and per role (flow process,
    worker processes, Prefect's server; sampled every 0.1 s).
 
+With ``--serve N``: ``broadsheet server`` and ``broadsheet serve`` of one folder source on a 10 s schedule with
+``discover.limit = --total``, so each scheduled run ingests the next ``--total`` new pages of a folder of
+N times ``--total``; the CPU seconds of every process involved (serve and its flow-run processes, the warm workers'
+service and its workers; not the Prefect server) from one run's end to the next, and each run's wall time.
+
 CPU seconds are the robust figure on a shared machine (wall time waits for other work); each piece is also
 given as its share of the new run's CPU in the same run. Prints a markdown table and appends it, with the
 machine and versions, to ``benchmarks/RESULTS.md``.
@@ -27,6 +33,8 @@ import argparse
 import json
 import os
 import resource
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +43,10 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -238,15 +249,105 @@ NOTE = ("Pieces run each in a fresh child process, one after another, before the
         "work, CPU seconds much less so.")
 
 
+def serve_runs(pages: list[Path], total: int, runs: int) -> list[tuple[float, float, int]]:
+    """(CPU seconds since the previous run ended, the run's wall seconds, articles loaded) of each scheduled run."""
+    with tempfile.TemporaryDirectory(prefix="bs-serve-", dir="/tmp") as tmp:  # short: it holds a Unix socket
+        root = Path(tmp)
+        (root / "pages").mkdir()
+        build_corpus(pages, total * runs, root / "pages")
+        (root / "sources.toml").write_text(f'[[sources]]\nname = "bench"\nlocation = "{root / "pages"}"\n'
+                                           'schedule = "10s"\n')
+        env = {**os.environ, "BROADSHEET_SERVER__HOME": str(root / "prefect"), "XDG_CACHE_HOME": str(root / "c"),
+               "BROADSHEET_WAREHOUSE__PATH": str(root / "w.duckdb"), "BROADSHEET_DISCOVER__LIMIT": str(total)}
+        env.pop("PREFECT_API_URL", None)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([str(BROADSHEET), "server", "--port", str(port)], cwd=root, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        serve = None
+        try:
+            state = root / "prefect" / "server.json"
+            _wait(state.exists, 180)
+            api = json.loads(state.read_text())["api_url"]
+            serve = subprocess.Popen([str(BROADSHEET), "serve", "--sources", str(root / "sources.toml")], cwd=root,
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ended = _watch_runs(api, psutil.Process(serve.pid), str(root / "c"), runs)
+        finally:
+            for process in (serve, server):
+                if process is not None and process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=120)
+            for process in psutil.process_iter(["cmdline"]):  # else the warm workers outlive it by their idle time
+                if str(root / "c") in " ".join(process.info["cmdline"] or []):
+                    process.terminate()
+        with duckdb.connect(str(root / "w.duckdb"), read_only=True) as conn:
+            loaded = [row[0] for row in conn.execute("select loaded from runs order by started_at").fetchall()]
+    return [(cpu, wall, count) for (cpu, wall), count in zip(ended, loaded, strict=False)]
+
+
+def _watch_runs(api: str, serve: psutil.Process, service_mark: str, runs: int) -> list[tuple[float, float]]:
+    """Sample the CPU of serve's tree and the warm workers' service's every 0.1 s until ``runs`` runs completed."""
+    seen: dict[int, float] = {}
+    ended: list[tuple[float, float]] = []
+    last_cpu, deadline = 0.0, time.monotonic() + 600 * runs
+    while len(ended) < runs and time.monotonic() < deadline:
+        members = [serve, *serve.children(recursive=True)]
+        for process in psutil.process_iter(["cmdline"]):
+            if service_mark in " ".join(process.info["cmdline"] or []):
+                members += [process, *process.children(recursive=True)]
+        for member in members:
+            try:
+                times = member.cpu_times()
+                seen[member.pid] = max(seen.get(member.pid, 0.0), times.user + times.system)
+            except psutil.Error:
+                pass
+        done = [r for r in httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
+                if r["state_type"] == "COMPLETED"]
+        if len(done) > len(ended):
+            cpu = sum(seen.values())
+            done.sort(key=lambda r: r["end_time"])
+            ended.append((cpu - last_cpu, done[len(ended)]["total_run_time"]))
+            last_cpu = cpu
+        time.sleep(0.1)
+    return ended
+
+
+def _wait(predicate: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            sys.exit("error: timed out waiting for the Prefect server")
+        time.sleep(0.5)
+
+
+def serve_table(ended: list[tuple[float, float, int]]) -> str:
+    rows = [[f"scheduled run {n}", f"{cpu:.2f}", f"{wall:.2f}", str(loaded)]
+            for n, (cpu, wall, loaded) in enumerate(ended, 1)]
+    later = ended[1:]
+    if later:
+        rows.append(["**runs 2 and later (median)**", _median([c for c, _, _ in later]),
+                     _median([w for _, w, _ in later]), ""])
+    return markdown_table(["what", "CPU s (since the previous run ended)", "run wall s (Prefect)", "loaded"], rows)
+
+
+SERVE_NOTE = ("CPU is every process's but the Prefect server's: `broadsheet serve`, the process of each flow run, the "
+              "warm workers' service and its workers (sampled every 0.1 s, so a process's last 0.1 s can be missed), "
+              "from the end of one run to the end of the next: serve's own polling between runs counts. The wall time "
+              "is the run's own as Prefect records it.")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES,
                         help="folder of real .html/.html.gz pages (default: ../shared/eval/fundus-news/test_data)")
     parser.add_argument("--total", type=int, default=10, help="new pages in the ingested folder")
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
+    parser.add_argument("--serve", type=int, default=0, metavar="N",
+                        help="instead: N scheduled runs of `broadsheet serve`, each of --total new pages")
     parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
-    if args.total < 1 or args.runs < 1:
+    if args.total < 1 or args.runs < 1 or args.serve < 0:
         parser.error("--total and --runs must be at least 1")
     return args
 
@@ -255,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     pages = originals(require_folder(args.pages.resolve(), "pages folder"))
+    if args.serve:
+        return serve_main(args, pages, started, load_before)
     results = []
     with tempfile.TemporaryDirectory(prefix="broadsheet-pages-") as tmp:
         corpus = Path(tmp)
@@ -270,6 +373,19 @@ def main(argv: list[str] | None = None) -> None:
              "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: "
                                f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f}"}
     append_section("Start-up cost of a small run (benchmarks/startup.py)", facts, body,
+                   *([args.results] if args.results else []))
+
+
+
+def serve_main(args: argparse.Namespace, pages: list[Path], started: float, load_before: float) -> None:
+    print(f"{args.serve} scheduled runs of {args.total} new pages under broadsheet serve ...", file=sys.stderr,
+          flush=True)
+    body = serve_table(serve_runs(pages, args.total, args.serve)) + "\n\n" + SERVE_NOTE
+    print(body)
+    facts = {"pages": f"{args.total} new pages a run, from the real pages under `{args.pages.name}`",
+             "benchmark took": f"{time.perf_counter() - started:.0f} s; 1-min load average before it: "
+                               f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f}"}
+    append_section("Scheduled runs under broadsheet serve (benchmarks/startup.py --serve)", facts, body,
                    *([args.results] if args.results else []))
 
 
