@@ -249,8 +249,8 @@ NOTE = ("Pieces run each in a fresh child process, one after another, before the
         "work, CPU seconds much less so.")
 
 
-def serve_runs(pages: list[Path], total: int, runs: int) -> list[tuple[float, float, int]]:
-    """(CPU seconds since the previous run ended, the run's wall seconds, articles loaded) of each scheduled run."""
+def serve_runs(pages: list[Path], total: int, runs: int) -> list[tuple[dict[str, float], float, int]]:
+    """(CPU seconds per role since the previous run ended, the run's wall seconds, articles loaded) of each run."""
     with tempfile.TemporaryDirectory(prefix="bs-serve-", dir="/tmp") as tmp:  # short: it holds a Unix socket
         root = Path(tmp)
         (root / "pages").mkdir()
@@ -286,31 +286,36 @@ def serve_runs(pages: list[Path], total: int, runs: int) -> list[tuple[float, fl
     return [(cpu, wall, count) for (cpu, wall), count in zip(ended, loaded, strict=False)]
 
 
-def _watch_runs(api: str, serve: psutil.Process, service_mark: str, runs: int) -> list[tuple[float, float]]:
-    """Sample the CPU of serve's tree and the warm workers' service's every 0.1 s until ``runs`` runs completed."""
-    seen: dict[int, float] = {}
-    ended: list[tuple[float, float]] = []
-    last_cpu, deadline = 0.0, time.monotonic() + 600 * runs
+def _watch_runs(api: str, serve: psutil.Process, service_mark: str, runs: int) -> list[tuple[dict[str, float], float]]:
+    """Sample the CPU of serve's tree and the warm workers' service's every 0.1 s until ``runs`` runs completed:
+    per run, the CPU seconds of each role since the previous run ended, and the run's wall seconds."""
+    seen: dict[int, tuple[str, float]] = {}
+    ended: list[tuple[dict[str, float], float]] = []
+    last = dict.fromkeys(SERVE_ROLES, 0.0)
+    deadline = time.monotonic() + 600 * runs
     while len(ended) < runs and time.monotonic() < deadline:
-        members = [serve, *serve.children(recursive=True)]
+        members = [(serve, "serve")] + [(child, "flow runs") for child in serve.children(recursive=True)]
         for process in psutil.process_iter(["cmdline"]):
             if service_mark in " ".join(process.info["cmdline"] or []):
-                members += [process, *process.children(recursive=True)]
-        for member in members:
+                members += [(p, "warm workers") for p in (process, *process.children(recursive=True))]
+        for member, role in members:
             try:
                 times = member.cpu_times()
-                seen[member.pid] = max(seen.get(member.pid, 0.0), times.user + times.system)
+                seen[member.pid] = (role, max(seen.get(member.pid, (role, 0.0))[1], times.user + times.system))
             except psutil.Error:
                 pass
         done = [r for r in httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
                 if r["state_type"] == "COMPLETED"]
         if len(done) > len(ended):
-            cpu = sum(seen.values())
+            now = {role: sum(cpu for r, cpu in seen.values() if r == role) for role in SERVE_ROLES}
             done.sort(key=lambda r: r["end_time"])
-            ended.append((cpu - last_cpu, done[len(ended)]["total_run_time"]))
-            last_cpu = cpu
+            ended.append(({role: now[role] - last[role] for role in SERVE_ROLES}, done[len(ended)]["total_run_time"]))
+            last = now
         time.sleep(0.1)
     return ended
+
+
+SERVE_ROLES = ("serve", "flow runs", "warm workers")
 
 
 def _wait(predicate: Any, seconds: float) -> None:
@@ -321,14 +326,18 @@ def _wait(predicate: Any, seconds: float) -> None:
         time.sleep(0.5)
 
 
-def serve_table(ended: list[tuple[float, float, int]]) -> str:
-    rows = [[f"scheduled run {n}", f"{cpu:.2f}", f"{wall:.2f}", str(loaded)]
+def serve_table(ended: list[tuple[dict[str, float], float, int]]) -> str:
+    def row(label: str, cpu: dict[str, float], wall: str, loaded: str) -> list[str]:
+        return [label, f"{sum(cpu.values()):.2f}", *(f"{cpu[role]:.2f}" for role in SERVE_ROLES), wall, loaded]
+
+    rows = [row(f"scheduled run {n}", cpu, f"{wall:.2f}", str(loaded))
             for n, (cpu, wall, loaded) in enumerate(ended, 1)]
     later = ended[1:]
     if later:
-        rows.append(["**runs 2 and later (median)**", _median([c for c, _, _ in later]),
-                     _median([w for _, w, _ in later]), ""])
-    return markdown_table(["what", "CPU s (since the previous run ended)", "run wall s (Prefect)", "loaded"], rows)
+        medians = {role: statistics.median(cpu[role] for cpu, _, _ in later) for role in SERVE_ROLES}
+        rows.append(row("**runs 2 and later (median of each column)**", medians, _median([w for _, w, _ in later]), ""))
+    return markdown_table(["what", "CPU s (since the previous run ended)", *(f"of which {r}" for r in SERVE_ROLES),
+                           "run wall s (Prefect)", "loaded"], rows)
 
 
 SERVE_NOTE = ("CPU is every process's but the Prefect server's: `broadsheet serve`, the process of each flow run, the "
