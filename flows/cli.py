@@ -146,15 +146,21 @@ def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path |
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
     """:func:`~broadsheet.flows.ingest.run_ingest`, with a progress bar unless quiet."""
     _quiet_logging(quiet)  # before prefect is imported
-    from broadsheet.flows.prefect_server import start_prefect_api
-
-    start_prefect_api(settings.server)  # before prefect is imported, which takes seconds: the server starts meanwhile
+    _start_prefect_api(settings)
     from broadsheet.flows.ingest import run_ingest
 
     if quiet:
         return run_ingest(sources, settings)
     with stage_bars(err) as show:
         return run_ingest(sources, settings, on_progress=show)
+
+
+def _start_prefect_api(settings: Settings) -> Any:
+    """The Prefect API runs go to, a temporary server starting meanwhile if none: call it before prefect is imported,
+    which takes seconds, and ``.use()`` its result before the first flow run."""
+    from broadsheet.flows.prefect_server import start_prefect_api
+
+    return start_prefect_api(settings.server)
 
 
 def _print_summary(summary: Any, warehouse: bool = True) -> None:
@@ -354,8 +360,10 @@ def reenrich(
         summary = retry_locked(lambda: count_stale(settings, limit))
     else:
         _quiet_logging(quiet or output is not OutputFormat.table)
+        api = _start_prefect_api(settings)
         from broadsheet.flows.reenrich import reenrich_flow
 
+        api.use()
         summary = reenrich_flow(settings, limit)
     verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
     if not quiet or output is not OutputFormat.table:
@@ -389,10 +397,12 @@ def reextract(
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
     output = chosen_format(output, as_json)
     _quiet_logging(quiet or output is not OutputFormat.table)
+    api = _start_prefect_api(settings)
     from broadsheet.flows.reextract import reextract_flow
 
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path) if sources_file or path.exists() else []
+    api.use()
     summary = reextract_flow(settings, limit, dry_run, sources)
     verb = "stale (dry run)" if dry_run else (
         f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "

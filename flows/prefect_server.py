@@ -124,9 +124,18 @@ def start_prefect_api(settings: ServerSettings) -> PrefectApi:
     prefect, starting workers). Call :meth:`PrefectApi.use` before the first flow run."""
     global _api
     if _api is None:
-        chosen = prefect_api_url() or running_server_url(settings)
+        chosen = prefect_api_url() or _configured_in_prefect() or running_server_url(settings)
         _api = PrefectApi(chosen) if chosen else _start_temporary_server()
     return _api
+
+
+def _configured_in_prefect() -> str | None:
+    """The API Prefect's settings give, when prefect is imported already (else reading them would import it)."""
+    if "prefect" not in sys.modules:
+        return None
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
 
 
 def _start_temporary_server() -> PrefectApi:

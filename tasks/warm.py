@@ -16,7 +16,6 @@ one lost mid-run fails the jobs it held, which the run retries the same way.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import itertools
 import logging
@@ -258,6 +257,8 @@ def _send(connection: Connection, send_lock: threading.Lock, message: tuple[int,
 
 def serve(address: Path, idle_seconds: float) -> None:
     """Run the service at ``address`` until idle, unless another one already does."""
+    import fcntl  # POSIX only, as the service is
+
     lock = address.with_suffix(".lock").open("w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while this process lives: one service per address

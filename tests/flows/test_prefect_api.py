@@ -64,10 +64,10 @@ def test_an_api_prefects_own_settings_give_wins_and_the_temporary_server_stops(
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(prefect_server, "_api", None)
+    monkeypatch.setattr(prefect_server, "_configured_in_prefect", lambda: None)  # as before prefect is imported
     api = prefect_server.start_prefect_api(load_settings(server={"home": tmp_path}).server)
     assert api.process is not None
     process = api.process
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # as a profile would set it
         assert api.use() == "http://127.0.0.1:9/api"
     assert process.poll() is not None and api.process is None
-    monkeypatch.setattr(prefect_server, "_api", None)
