@@ -46,6 +46,13 @@ def is_healthy(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def _answers(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(f"{url}/health").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def running_server_url(settings: ServerSettings) -> str | None:
     """The API URL of a broadsheet-started server that answers, or None."""
     try:
@@ -95,13 +102,14 @@ class PrefectApi:
     def _wait(self, seconds: float = TEMPORARY_SERVER_STARTUP_SECONDS) -> None:
         """Return once a temporary server answers; one that exits or stays silent is a ConfigError."""
         deadline = time.monotonic() + seconds
-        while self.process is not None and not is_healthy(self.url, timeout=2.0):
-            if self.process.poll() is not None:
-                raise ConfigError(f"Prefect's temporary server exited at start (code {self.process.returncode}): "
-                                  "run `broadsheet --verbose ingest ...` to see why, or start `broadsheet server`")
-            if time.monotonic() > deadline:
-                raise ConfigError(f"Prefect's temporary server did not answer within {seconds:.0f} s")
-            time.sleep(0.1)
+        with httpx.Client(timeout=2.0) as client:  # one client: each new one costs milliseconds of CPU (TLS setup)
+            while self.process is not None and not _answers(client, self.url):
+                if self.process.poll() is not None:
+                    raise ConfigError(f"Prefect's temporary server exited at start (code {self.process.returncode}): "
+                                      "run `broadsheet --verbose ingest ...` to see why, or start `broadsheet server`")
+                if time.monotonic() > deadline:
+                    raise ConfigError(f"Prefect's temporary server did not answer within {seconds:.0f} s")
+                time.sleep(0.1)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
