@@ -82,6 +82,9 @@ class WarmWorkers:
             except (OSError, ValueError) as exc:
                 self._pending.pop(number, None)
                 future.set_exception(ConnectionError(f"the worker service is gone ({exc})"))
+            except Exception as exc:  # arguments that cannot be pickled, as a pool's own future would report them
+                self._pending.pop(number, None)
+                future.set_exception(exc)
         return future
 
     def _read(self) -> None:
