@@ -329,7 +329,11 @@ def _start_worker(levels: dict[str, int], settings: Settings) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     # spaCy's thinc imports torch whenever it is installed (the train extra; ~180 MB a process): never needed here.
     sys.modules["torch"] = None  # type: ignore[assignment]
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    # The pid of the process that started this one, not os.getppid(): a parent that died while this one was
+    # starting would otherwise leave it watching init, for good.
+    creator = multiprocessing.parent_process()
+    parent = creator.pid if creator is not None and creator.pid is not None else os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     import broadsheet.tasks.enrich
     import broadsheet.tasks.extract  # noqa: F401
 
