@@ -389,8 +389,9 @@ def long_run(args: argparse.Namespace, pages: list[Path], started: float, load_b
 
 # Rows of these tables are copied to seed a warehouse; columns naming an article, page or story get a
 # copy's suffix. Entities, topics and bookkeeping tables are shared by the copies and left alone.
-SEEDED_TABLES = ("pages", "articles", "mentions", "article_topics", "article_entities", "keyphrases",
-                 "article_enrichments", "article_clusters", "minhash_bands", "embeddings")
+SEEDED_TABLES = ("pages", "articles", "mentions", "article_topics", "article_subtopics", "article_entities",
+                 "keyphrases", "article_enrichments", "article_clusters", "article_facts", "minhash_bands",
+                 "embeddings")
 COPY_ID = ("article_id", "page_id", "cluster_id", "matched_article_id")
 COPY_URL = ("url", "canonical_url", "final_url")
 

@@ -222,7 +222,7 @@ class WarehouseSettings(_Section):
     lock_wait_seconds: float = Field(
         30.0, ge=0, le=3600,
         description="How long a load waits for a warehouse locked by another process before leaving "
-        "the batch staged for the next run.",
+        "the batch staged for the next run; a run starting or ending waits as long before it fails (exit 3).",
     )
     backend: Literal["duckdb", "ducklake"] = Field(
         "duckdb",

@@ -4,7 +4,8 @@ server and serve (``show``, ``extract`` and ``sources`` live in :mod:`.cli_inspe
 Commands only parse arguments, call library functions and print (:mod:`.output`: plain text for people,
 the versioned machine format of ``--format``). Exit codes scripts can rely on: 0 success, 1 unexpected
 failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or locked), 4 an ingest
-could not read one of its sources at all. ``--quiet`` prints nothing but errors. Library log lines and
+could not read one of its sources at all, 130 and 143 a run stopped by SIGINT (Ctrl-C) or SIGTERM (recorded
+``interrupted``; a second signal stops at once). ``--quiet`` prints nothing but errors. Library log lines and
 Python warnings are shown only with ``broadsheet --verbose COMMAND``; ``serve`` always shows its runs'
 log lines (they are its output)."""
 
@@ -41,6 +42,7 @@ from broadsheet.flows.cli_common import (
     chosen_format,
     retry_locked,
     settings_from,
+    stopped_by_signals,
 )
 from broadsheet.flows.cli_inspect import extract, show, sources_app
 from broadsheet.flows.cli_progress import stage_bars
@@ -149,18 +151,19 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
     _start_prefect_api(settings)
     from broadsheet.flows.ingest import run_ingest
 
-    if quiet:
-        return run_ingest(sources, settings)
-    with stage_bars(err) as show:
-        return run_ingest(sources, settings, on_progress=show)
+    with stopped_by_signals():
+        if quiet:
+            return run_ingest(sources, settings)
+        with stage_bars(err) as show:
+            return run_ingest(sources, settings, on_progress=show)
 
 
-def _start_prefect_api(settings: Settings) -> Any:
-    """The Prefect API runs go to, a temporary server starting meanwhile if none: call it before prefect is imported,
-    which takes seconds, and ``.use()`` its result before the first flow run."""
-    from broadsheet.flows.prefect_server import start_prefect_api
+def _start_prefect_api(settings: Settings) -> None:
+    """Start the temporary Prefect server the run will need, if no API is chosen: call it before prefect is
+    imported, which takes seconds, so that the server starts meanwhile (the run's ``prefect_api`` uses it)."""
+    from broadsheet.flows.prefect_server import start_early
 
-    return start_prefect_api(settings.server)
+    start_early(settings.server)
 
 
 def _print_summary(summary: Any, warehouse: bool = True) -> None:
@@ -360,11 +363,13 @@ def reenrich(
         summary = retry_locked(lambda: count_stale(settings, limit))
     else:
         _quiet_logging(quiet or output is not OutputFormat.table)
-        api = _start_prefect_api(settings)
+        _start_prefect_api(settings)
+        from broadsheet.flows.prefect_server import prefect_api
         from broadsheet.flows.reenrich import reenrich_flow
 
-        api.use()
-        summary = reenrich_flow(settings, limit)
+        with stopped_by_signals(), prefect_api(settings.server) as api_ready:
+            api_ready()
+            summary = reenrich_flow(settings, limit)
     verb = "stale (dry run)" if dry_run else f"stale, {summary.enriched} re-enriched"
     if not quiet or output is not OutputFormat.table:
         print_record(summary.to_dict(), output,
@@ -397,13 +402,15 @@ def reextract(
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
     output = chosen_format(output, as_json)
     _quiet_logging(quiet or output is not OutputFormat.table)
-    api = _start_prefect_api(settings)
+    _start_prefect_api(settings)
+    from broadsheet.flows.prefect_server import prefect_api
     from broadsheet.flows.reextract import reextract_flow
 
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path) if sources_file or path.exists() else []
-    api.use()
-    summary = reextract_flow(settings, limit, dry_run, sources)
+    with stopped_by_signals(), prefect_api(settings.server) as api_ready:
+        api_ready()
+        summary = reextract_flow(settings, limit, dry_run, sources)
     verb = "stale (dry run)" if dry_run else (
         f"stale, {summary.extracted} re-extracted, {summary.rekeyed} re-keyed, {summary.reenriched} re-enriched, "
         f"{summary.rejected} rejected")

@@ -6,15 +6,18 @@ sources, one article, or what extraction would store); both build on this module
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from broadsheet.config.errors import WarehouseError
+from broadsheet.config.errors import BroadsheetError, WarehouseError
 from broadsheet.config.retry import retry_transient
 from broadsheet.config.settings import Settings, load_settings
-from broadsheet.flows.output import OutputFormat
+from broadsheet.flows.output import OutputFormat, error
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: warehouse.path, "
                                                             "data/broadsheet.duckdb).")]
@@ -36,6 +39,27 @@ def settings_from(config: Path | None, db: Path | None, **sections: dict[str, An
     if db is not None:
         overrides["warehouse"] = {"path": db}
     return load_settings(config, **overrides)
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Around a command's flow run: SIGINT or SIGTERM stop the run cleanly (:mod:`.interrupt`: recorded
+    ``interrupted``, workers and temporary Prefect server stopped), then the process exits at once with
+    128 + the signal's number (130, 143). Call it after the command has set up logging (it imports Prefect)."""
+    from broadsheet.flows.interrupt import exit_code, exit_now, received, stopping_on_signals
+
+    with stopping_on_signals():
+        try:
+            yield
+        except BaseException as exc:
+            signum = received()
+            if signum is None:
+                raise
+            if isinstance(exc, BroadsheetError):  # what else went wrong as the run stopped
+                error(exc.message)
+            error(f"stopped by {signal.Signals(signum).name}: the run is recorded as interrupted; what it "
+                  "loaded stays, and the same command run again goes on from there")
+            exit_now(exit_code(signum))
 
 
 def retry_locked(action: Any, wait: float = 10.0) -> Any:

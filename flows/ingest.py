@@ -8,22 +8,27 @@ runtime set up (workers, Prefect's server, task runner, tags): the CLI, the demo
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
+import duckdb
 from prefect import flow, runtime, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.states import Completed, State
 
 from broadsheet.config.records import Batch, Candidate, Discovery, Rejection
-from broadsheet.config.settings import Settings, WarehouseSettings, load_settings
+from broadsheet.config.settings import Settings, load_settings
 from broadsheet.config.sources import SourceConfig, settings_for_source
-from broadsheet.flows.prefect_server import start_prefect_api
+from broadsheet.flows.interrupt import is_interruption
+from broadsheet.flows.prefect_server import prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
+from broadsheet.flows.run_record import in_warehouse, recorded_run
 from broadsheet.flows.runners import with_task_runner
 from broadsheet.tasks import progress, warm, workers
 from broadsheet.tasks.batch import (
@@ -34,33 +39,41 @@ from broadsheet.tasks.batch import (
     load_task,
     run,
 )
-from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.fetch_history import seen_urls
-from broadsheet.warehouse.runs import RunCounts, finish_run, record_sources, record_topics, start_run
+from broadsheet.warehouse.runs import RunCounts, record_sources, record_topics
 
 
 def run_ingest(sources: list[SourceConfig], settings: Settings,
                on_progress: progress.Reporter | None = None) -> RunSummary:
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
-    Sends the run to PREFECT_API_URL's server or the one ``broadsheet server`` started, else to a temporary
-    server started in the background (:func:`~broadsheet.flows.prefect_server.start_prefect_api`); runs the
-    flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``;
-    stops the worker processes the flow started at the end. ``on_progress(stage, finished, expected)`` hears
-    how many documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
+    Sends the run to the API Prefect is pointed at (PREFECT_API_URL, a profile), else to the server
+    ``broadsheet server`` started, else to a temporary Prefect server (the one the CLI started before
+    importing prefect, so it starts meanwhile, else one started now; it ends with this process, even a
+    killed one); runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet``
+    and ``source:<name>``; stops the worker processes the flow started, and the temporary server, at the
+    end. ``on_progress(stage, finished, expected)`` hears how many documents each stage expects and
+    finishes (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
-    api = start_prefect_api(settings.server)  # the CLI starts it before importing prefect: it starts meanwhile
+    interrupted = False
     try:
-        ingest = with_task_runner(ingest_flow, settings.pipeline)
-        api.use()
-        with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
-            if on_progress is None:
-                return ingest(sources, settings)  # type: ignore[no-any-return]
-            with progress.reporting(on_progress):
-                return ingest(sources, settings)  # type: ignore[no-any-return]
+        with prefect_api(settings.server) as api_ready:
+            ingest = with_task_runner(ingest_flow, settings.pipeline)
+            api_ready()
+            with tags("broadsheet", *(f"source:{s.name}" for s in sources)):
+                if on_progress is None:
+                    return ingest(sources, settings)  # type: ignore[no-any-return]
+                with progress.reporting(on_progress):
+                    return ingest(sources, settings)  # type: ignore[no-any-return]
+    except BaseException as exc:
+        interrupted = is_interruption(exc)
+        raise
     finally:
-        workers.shutdown()
+        if interrupted:
+            workers.terminate()  # their jobs belong to batches the run abandons
+        else:
+            workers.shutdown()
 
 
 def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
@@ -82,21 +95,20 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     settings = settings or load_settings()
     flow_run_id = runtime.flow_run.id
     run_id = flow_run_id or str(uuid.uuid4())
-    _begin(sources, settings, run_id, flow_run_id)
-    counts = RunCounts()
     rejections: list[Rejection] = []
-    status = "failed"
+    parameters = {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size}
     try:
-        pending = 0
-        for source in sources:
-            source_counts, source_rejections, pending = _ingest_source(source, settings, run_id, len(sources) > 1)
-            counts.add(source_counts)
-            rejections += source_rejections
-        counts.rejected = len(rejections)
-        status = "completed"
+        with recorded_run(settings.warehouse, run_id, flow_run_id, "ingest", parameters,
+                          before=lambda conn: _record_config(conn, sources, settings)) as counts:
+            pending = 0
+            for source in sources:
+                source_counts, source_rejections, pending = _ingest_source(source, settings, run_id,
+                                                                           len(sources) > 1)
+                counts.add(source_counts)
+                rejections += source_rejections
+            counts.rejected = len(rejections)
     finally:
-        warm.detach()
-        _end(settings.warehouse, run_id, status, counts)
+        warm.detach()  # a scheduled run's jobs went to the warm workers (_start_workers)
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
@@ -117,8 +129,7 @@ def _final_state(summary: RunSummary) -> RunSummary | State[RunSummary]:
 
 def _publish(summary: RunSummary, settings: Settings) -> None:
     """Artifacts for the Prefect UI: the run summary, and source health with drift warnings."""
-    with connected(settings.warehouse) as conn:
-        health = source_health(conn, summary.run_id)
+    health = in_warehouse(settings.warehouse, lambda conn: source_health(conn, summary.run_id))
     summary.warnings = [warning for h in health for warning in h.drift()]
     for name, message in summary.failures.items():
         get_run_logger().error("source %r could not be read at all: %s", name, message)
@@ -154,7 +165,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     _start_workers(discovery, settings)
     total, submitted = len(discovery.candidates), 0
     in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
-    with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch") as threads:
+    with _batch_threads() as threads:
         for number, chunk in enumerate(chunks, 1):
             first, last = submitted + 1, submitted + len(chunk)
             label = f"{prefix}batch {number}/{len(chunks)} (documents {first}-{last} of {total})"
@@ -170,6 +181,22 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
 
 
 BATCHES_IN_FLIGHT = 2
+
+
+@contextlib.contextmanager
+def _batch_threads() -> Iterator[ThreadPoolExecutor]:
+    """Threads for the batches in flight, waited for when the block ends (a failed batch fails the run once
+    the other is done), except when the run is interrupted: then they are left to the process's exit, as
+    one may be blocked in a read or a fetch."""
+    threads = ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="broadsheet-batch")
+    interrupted = False
+    try:
+        yield threads
+    except BaseException as exc:
+        interrupted = is_interruption(exc)
+        raise
+    finally:
+        threads.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 
 def _start_workers(discovery: Discovery, settings: Settings) -> None:
@@ -211,16 +238,8 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     return counts, batch, loaded.pending
 
 
-def _begin(sources: list[SourceConfig], settings: Settings, run_id: str, flow_run_id: str | None) -> None:
+def _record_config(conn: duckdb.DuckDBPyConnection, sources: list[SourceConfig], settings: Settings) -> None:
     from broadsheet.tasks.enrich import taxonomy_for
 
-    with connected(settings.warehouse) as conn:
-        record_sources(conn, sources)
-        record_topics(conn, taxonomy_for(settings.topics))
-        start_run(conn, run_id, flow_run_id, "ingest",
-                  {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size})
-
-
-def _end(target: WarehouseSettings, run_id: str, status: str, counts: RunCounts) -> None:
-    with connected(target) as conn:
-        finish_run(conn, run_id, status, counts)
+    record_sources(conn, sources)
+    record_topics(conn, taxonomy_for(settings.topics))

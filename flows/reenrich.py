@@ -14,15 +14,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 from prefect import flow, runtime
 
 from broadsheet.config.records import Batch
 from broadsheet.config.settings import Settings
+from broadsheet.flows.run_record import recorded_run
 from broadsheet.tasks.batch import enrich_task, load_task, read_articles_task, run, stale_articles_task
 from broadsheet.tasks.enrich import stale_articles, taxonomy_for
-from broadsheet.warehouse.connection import connected
 from broadsheet.warehouse.enrichments import drop_orphan_entities
-from broadsheet.warehouse.runs import RunCounts, finish_run, record_topics, start_run
+from broadsheet.warehouse.runs import record_topics
 
 
 @dataclass
@@ -51,13 +52,11 @@ def reenrich_flow(settings: Settings, max_articles: int | None = None) -> Reenri
     """Re-enrich every stale article (at most ``max_articles``); named like ingest runs (``reenrich FILE``)."""
     run_id = runtime.flow_run.id or str(uuid.uuid4())
     stale = run(stale_articles_task, "find-stale", settings, max_articles)
-    _begin(settings, run_id, runtime.flow_run.id, max_articles)
-    counts, status = RunCounts(), "failed"
-    try:
+    parameters = {"max_articles": max_articles, "batch_size": settings.pipeline.batch_size}
+    with recorded_run(settings.warehouse, run_id, runtime.flow_run.id, "reenrich", parameters,
+                      before=lambda conn: record_topics(conn, taxonomy_for(settings.topics)),
+                      after=_drop_orphans) as counts:
         counts.enriched, batches, pending = reenrich_articles(stale, settings, run_id)
-        status = "completed"
-    finally:
-        _end(settings, run_id, status, counts)
     return ReenrichSummary(run_id, str(settings.warehouse.path), len(stale), counts.enriched, batches, pending)
 
 
@@ -82,15 +81,6 @@ def reenrich_articles(article_ids: list[str], settings: Settings, run_id: str) -
     return enriched, batches, pending
 
 
-def _begin(settings: Settings, run_id: str, flow_run_id: str | None, max_articles: int | None) -> None:
-    with connected(settings.warehouse) as conn:
-        record_topics(conn, taxonomy_for(settings.topics))
-        start_run(conn, run_id, flow_run_id, "reenrich",
-                  {"max_articles": max_articles, "batch_size": settings.pipeline.batch_size})
-
-
-def _end(settings: Settings, run_id: str, status: str, counts: RunCounts) -> None:
-    with connected(settings.warehouse) as conn:
-        if status == "completed":  # entities whose every mention moved elsewhere are gone for good
-            drop_orphan_entities(conn)
-        finish_run(conn, run_id, status, counts)
+def _drop_orphans(conn: duckdb.DuckDBPyConnection, status: str) -> None:
+    if status == "completed":  # entities whose every mention moved elsewhere are gone for good
+        drop_orphan_entities(conn)

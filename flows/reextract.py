@@ -21,9 +21,8 @@ from broadsheet.config.records import Article, Batch, Rejection, Rekey
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import SourceConfig
 from broadsheet.flows.reenrich import reenrich_articles
+from broadsheet.flows.run_record import recorded_run
 from broadsheet.tasks.batch import load_task, read_pages_task, reextract_task, run, stale_extractions_task
-from broadsheet.warehouse.connection import connected
-from broadsheet.warehouse.runs import RunCounts, finish_run, start_run
 from broadsheet.warehouse.stored_pages import StoredPage
 
 
@@ -57,11 +56,9 @@ def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run:
     summary = ReextractSummary(run_id, str(settings.warehouse.path), len(stale))
     if dry_run:
         return summary
-    with connected(settings.warehouse) as conn:
-        start_run(conn, run_id, runtime.flow_run.id, "reextract",
-                  {"max_articles": max_articles, "batch_size": settings.pipeline.batch_size})
-    counts, status, changed = RunCounts(), "failed", []
-    try:
+    parameters = {"max_articles": max_articles, "batch_size": settings.pipeline.batch_size}
+    changed: list[str] = []
+    with recorded_run(settings.warehouse, run_id, runtime.flow_run.id, "reextract", parameters) as counts:
         size = settings.pipeline.batch_size
         total = -(-len(stale) // size)
         for number, start in enumerate(range(0, len(stale), size), 1):
@@ -69,10 +66,6 @@ def reextract_flow(settings: Settings, max_articles: int | None = None, dry_run:
             changed += _reextract_batch(stale[start:start + size], settings, sources, run_id, label, summary)
         summary.reenriched, _, summary.pending_batches = reenrich_articles(changed, settings, run_id)
         counts.extracted, counts.enriched, counts.rejected = summary.extracted, summary.reenriched, summary.rejected
-        status = "completed"
-    finally:
-        with connected(settings.warehouse) as conn:
-            finish_run(conn, run_id, status, counts)
     return summary
 
 

@@ -30,14 +30,15 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from broadsheet.config.processes import exit_with_parent
 from broadsheet.config.records import Article, Enrichment, Page, Rejection, Stage
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import progress
@@ -321,9 +322,23 @@ def shutdown() -> None:
         _shutdown()
 
 
+def terminate() -> None:
+    """Stop the worker processes now, their jobs unfinished (the run was interrupted). Neither waits for the
+    jobs nor takes the pool's lock, which a batch thread may hold while it waits for a job."""
+    pool = _pool
+    if pool is None:
+        return
+    processes = list((pool._processes or {}).values())  # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
 def _start_worker(levels: dict[str, int], settings: Settings) -> None:
     """In each new worker: the parent's log levels, one thread for the models (one worker per CPU), and the
-    stages' modules imported, so the first job does not wait for them (models load when first needed)."""
+    stages' modules imported, so the first job does not wait for them (models load when first needed). Ctrl-C
+    in a terminal reaches every process of the command: the parent alone handles it, and stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -332,14 +347,6 @@ def _start_worker(levels: dict[str, int], settings: Settings) -> None:
     # The pid of the process that started this one, not os.getppid(): a parent that died while this one was
     # starting would otherwise leave it watching init, for good.
     creator = multiprocessing.parent_process()
-    parent = creator.pid if creator is not None and creator.pid is not None else os.getppid()
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    exit_with_parent(creator.pid if creator is not None and creator.pid is not None else os.getppid())
     import broadsheet.tasks.enrich
     import broadsheet.tasks.extract  # noqa: F401
-
-
-def _exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:
-    """End this worker once ``parent`` is no longer its parent: it died (a stopped pool ends its workers)."""
-    while os.getppid() == parent:
-        time.sleep(every_seconds)
-    os._exit(0)

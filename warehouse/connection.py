@@ -6,11 +6,12 @@ one writing process per file: a writer that finds the file locked gets a transie
 :class:`WarehouseError` (code ``locked``) so the caller can wait and retry; readers open read-only
 and never migrate. Extensions load from their pinned wheels, never from the network.
 
-A read-only connection to a DuckDB file is sandboxed: it may read the file and its page archive and
-nothing else (``enable_external_access = false``, the archive's files its ``allowed_paths``, the
-configuration locked), so SQL typed by a person can neither read other files nor write any (``COPY …
-TO``, ``ATTACH``, ``read_text``, and a ``SET`` to undo it, all fail); :func:`check_read_only_sql` also
-refuses statements other than queries, since DuckDB lets an allowed path be written.
+A read-only connection is sandboxed: it may read the DuckDB file and its page archive (or, on DuckLake,
+its data folder) and nothing else (``enable_external_access = false``, the archive's files its
+``allowed_paths``, the DuckLake data folder its ``allowed_directories``, the configuration locked), so
+SQL typed by a person can neither read other files nor write any (``COPY … TO``, ``ATTACH``,
+``read_text``, and a ``SET`` to undo it, all fail); :func:`check_read_only_sql` also refuses statements
+other than queries, since DuckDB lets an allowed path be written.
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ def warehouse_exists(target: Target) -> bool:
 
 
 def connect(target: Target, *, read_only: bool = False, writes_to: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse; a writer creates and migrates it as needed. A reader of a DuckDB file
-    is sandboxed: it reads the file and its page archive and may write only under ``writes_to``."""
+    """A connection to the warehouse; a writer creates and migrates it as needed. A reader is sandboxed: it
+    reads the warehouse (a DuckDB file and its page archive, or a DuckLake's data folder) and may write
+    only under ``writes_to``."""
+    writable = [str(writes_to.resolve())] if writes_to is not None else []
     if isinstance(target, WarehouseSettings) and target.backend == "ducklake":
         conn = attach_ducklake(target, read_only=read_only)
-        return conn if read_only else _prepared(conn, ducklake=True)
+        return _sandboxed(conn, [], [target.data_path, *writable]) if read_only else _prepared(conn, ducklake=True)
     path = local_path(target)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `broadsheet ingest` first or pass --db",
@@ -70,19 +73,28 @@ def connect(target: Target, *, read_only: bool = False, writes_to: Path | None =
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path, read_only=read_only)
-    return _sandboxed(conn, path, writes_to) if read_only else _prepared(conn, ducklake=False)
+    return _file_reader(conn, path, writable) if read_only else _prepared(conn, ducklake=False)
 
 
-def _sandboxed(conn: duckdb.DuckDBPyConnection, path: Path, writes_to: Path | None) -> duckdb.DuckDBPyConnection:
-    """``conn`` (read-only, on ``path``) with no file access but its page archive's (read) and ``writes_to``."""
+def _file_reader(conn: duckdb.DuckDBPyConnection, path: Path, writable: list[str]) -> duckdb.DuckDBPyConnection:
+    """``conn`` (read-only, on the DuckDB file ``path``) with its page archive in ``page_bodies``, sandboxed."""
     folder = archive_dir(path.resolve())
     files = archive_files(folder)
     try:
         create_reader_page_view(conn, folder, files)
+    except BaseException:
+        conn.close()
+        raise
+    return _sandboxed(conn, [str(f) for f in files], writable)
+
+
+def _sandboxed(conn: duckdb.DuckDBPyConnection, files: list[str], folders: list[str]) -> duckdb.DuckDBPyConnection:
+    """``conn`` with no file access but to ``files`` and under ``folders``, its configuration locked."""
+    try:
         if files:
             conn.execute(f"set allowed_paths = {_list(files)}")
-        if writes_to is not None:
-            conn.execute(f"set allowed_directories = {_list([writes_to.resolve()])}")
+        if folders:
+            conn.execute(f"set allowed_directories = {_list(folders)}")
         conn.execute("set enable_external_access = false")
         conn.execute("set lock_configuration = true")
     except BaseException:
@@ -91,9 +103,9 @@ def _sandboxed(conn: duckdb.DuckDBPyConnection, path: Path, writes_to: Path | No
     return conn
 
 
-def _list(paths: list[Path]) -> str:
+def _list(paths: list[str]) -> str:
     """``paths`` as an SQL list of string literals (SET takes no parameters)."""
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 # What SQL typed by a person may be: queries (DESCRIBE, SHOW, SUMMARIZE and PRAGMA are SELECTs to DuckDB),

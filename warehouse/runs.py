@@ -1,5 +1,8 @@
 """Bookkeeping rows written outside batches: sources, the taxonomy's topics, and runs.
 
+A run records the process running it (host, pid, and when the process started), so the next run to start
+can mark ``abandoned`` the runs left ``running`` by a process that is gone.
+
 Upserts are ``merge`` statements (DuckLake has no keys for ``on conflict``) run in the writers' turn
 (:func:`broadsheet.warehouse.backend.in_turn`), so concurrent flow runs on DuckLake never add a
 source or topic twice.
@@ -7,6 +10,8 @@ source or topic twice.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 import duckdb
 import orjson
 
+from broadsheet.config.processes import is_running, process_start
 from broadsheet.config.sources import SourceConfig
 from broadsheet.config.taxonomy import Taxonomy
 from broadsheet.warehouse.backend import in_turn
@@ -54,10 +60,28 @@ def record_topics(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
 
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, flow: str,
               parameters: dict) -> None:
+    """Record the run ``running`` in this process, first marking the runs whose process is gone
+    (:func:`abandon_dead_runs`)."""
+    abandon_dead_runs(conn)
     conn.execute(
         query("insert_run"),
-        [run_id, flow_run_id, flow, orjson.dumps(parameters, default=str).decode(), "running", datetime.now(UTC)],
+        [run_id, flow_run_id, flow, orjson.dumps(parameters, default=str).decode(), "running", datetime.now(UTC),
+         socket.gethostname(), os.getpid(), process_start()],
     )
+
+
+def abandon_dead_runs(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark ``abandoned`` every ``running`` run whose process is gone (killed, or failed before it could
+    record its end): on this host, one whose pid no longer names the process that started it; one recorded
+    before runs named their process. Runs of other hosts are left as they are. Returns the runs marked.
+
+    A run marked by mistake (a live process this host cannot see) gets its own status when it ends."""
+    host = socket.gethostname()
+    dead = [run_id for run_id, run_host, pid, started in conn.execute(query("running_runs")).fetchall()
+            if run_host is None or (run_host == host and not is_running(pid, started))]
+    if dead:
+        in_turn(conn, lambda c: c.execute(query("abandon_runs"), [datetime.now(UTC), dead]))
+    return dead
 
 
 def finish_run(conn: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: RunCounts) -> None:

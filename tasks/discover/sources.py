@@ -108,7 +108,7 @@ def _discover(source: SourceConfig, context: DiscoverContext) -> Discovery:
         return discover_url_list(path, source.name)
     candidate = Candidate(file_url(path), source.name)
     if kind in ("feed", "sitemap") or (kind == "auto" and path.name.lower().endswith(FEED_SUFFIXES)):
-        page = read_local(candidate, context.http.max_body_bytes)
+        page = read_local(candidate, context.http.max_body_bytes, context.http.timeout_seconds)
         if kind == "sitemap" or (kind == "auto" and _is_sitemap(page)):
             return _read_sitemap(page, context)
         return parse_feed_page(page)

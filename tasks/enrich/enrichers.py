@@ -16,8 +16,6 @@ from broadsheet.config.settings import Settings
 from broadsheet.tasks.enrich import entities, topics
 from broadsheet.tasks.enrich.embeddings import embedding_model
 from broadsheet.tasks.enrich.topic_head import load_head
-from broadsheet.warehouse.connection import connected
-from broadsheet.warehouse.enrichments import stale_article_ids
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,9 @@ def enrich_articles(articles: list[Article], settings: Settings) -> list[Enrichm
 def stale_articles(settings: Settings, max_articles: int | None = None) -> list[str]:
     """Ids of stored articles enriched by other enricher versions than the current settings', oldest first
     (no models loaded, no Prefect: ``reenrich --dry-run`` answers with this alone)."""
+    from broadsheet.warehouse.connection import connected  # here: workers never load DuckDB (35 MB each)
+    from broadsheet.warehouse.enrichments import stale_article_ids
+
     enrichers = current_enrichers(settings)
     with connected(settings.warehouse) as conn:  # a writer: an older warehouse is migrated first
         return stale_article_ids(conn, enrichers.entity, enrichers.topic, max_articles)

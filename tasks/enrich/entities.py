@@ -39,7 +39,7 @@ from broadsheet.tasks.enrich.tagger import EntitySpan, load_tagger, tagger_versi
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules7"  # rules7: the learned tagger's spans; a language gate that says "unknown" when unsure
+RULES_VERSION = "rules8"  # rules8: an organisation shortened to its first word joins the full name
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"

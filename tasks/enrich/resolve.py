@@ -6,7 +6,8 @@ Rules, in order (each has a test in tests/test_resolve.py):
 2. An acronym defined in the text, ``Mojahedin-e-Khalq (MEK)``, joins its expansion, and so does
    every later use of it, tagged or not.
 3. A later one-word form joins the one multi-word name it ends or starts ("Blunt", "Rajavi" join
-   "Roy Blunt", "Maryam Rajavi") when exactly one such name exists.
+   "Roy Blunt", "Maryam Rajavi") when exactly one such name exists; for an organisation, the word it
+   starts with ("Veridian" joins "Veridian Semiconductor"), unless that word is a known place.
 4. Every name of an entity found by the tagger anywhere in the body is looked for again in the rest
    of the body (same case, whole words), so a name tagged once is counted every time.
 5. Spans from shouting lines (all capitals) and from the title only join entities of the body; on
@@ -113,13 +114,22 @@ class Cluster:
 
 
 def _short_form_target(span: Span, clusters: list[Cluster]) -> Cluster | None:
-    """The one cluster with a multi-word personal name that ends (or starts) with one-word ``span``."""
+    """The one cluster with a multi-word personal name that ends (or starts) with one-word ``span``, or an
+    organisation's name that starts with it ("Veridian" for "Veridian Semiconductor") unless the word is a
+    known place ("Manchester" in a story about Manchester United may be the city)."""
     if " " in span.key:
         return None
+    organisation_ok = lookup_place(span.name) is None
     matches = [cluster for cluster in clusters
-               if any(" " in s.key and span.key in (s.key.split()[-1], s.key.split()[0]) and s.label == "person"
-                      for s in cluster.spans)]
+               if any(" " in s.key and _shortens(span.key, s, organisation_ok) for s in cluster.spans)]
     return matches[0] if len(matches) == 1 else None
+
+
+def _shortens(word: str, full: Span, organisation_ok: bool) -> bool:
+    words = full.key.split()
+    if full.label == "person":
+        return word in (words[-1], words[0])
+    return organisation_ok and full.label == "organization" and word == words[0]
 
 
 def cluster_spans(body: list[Span], title: list[Span], acronyms: dict[str, str], name_evidence: bool = True,
@@ -135,7 +145,7 @@ def cluster_spans(body: list[Span], title: list[Span], acronyms: dict[str, str],
             if cluster is None:
                 cluster = Cluster(name_evidence=name_evidence)
                 clusters.append(cluster)
-            else:
+            elif any(s.label == "person" for s in cluster.spans):
                 cluster.surname_links += 1
         by_key[span.key] = cluster
         cluster.spans.append(span)

@@ -82,7 +82,9 @@ class Tagger:
     labels: tuple[str, ...]
     max_length: int
     overlap: int
-    batch_size: int = 16
+    # Windows per ONNX run. Each window of 128 costs ~11 MB of transient memory in the quantised graph, so a
+    # batch of 16 raised a worker's peak by ~200 MB; 4 peaks ~70 MB higher and took 15% less CPU on news text.
+    batch_size: int = 4
 
     def tag(self, text: str) -> list[EntitySpan]:
         return self.tag_many([text])[0]

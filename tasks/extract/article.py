@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -30,7 +31,7 @@ from broadsheet.tasks.extract.identity import (
     declared_canonical,
     normalize_text,
 )
-from broadsheet.tasks.extract.language import detect_language
+from broadsheet.tasks.extract.language import detect_language, language_fit
 from broadsheet.tasks.fetch import decode_html, is_html
 
 
@@ -119,7 +120,8 @@ def extract_articles(pages: list[Page], settings: ExtractSettings) -> tuple[list
 
 def _from_html(page: Page, settings: ExtractSettings) -> dict:
     document = trafilatura.bare_extraction(
-        decode_html(page.content, page.charset),  # the page's own bytes, decoded whatever they claim
+        decode_html(page.content, page.charset,  # the page's own bytes, decoded whatever they claim
+                    judge=partial(language_fit, candidates=tuple(settings.candidate_languages))),
         url=page.final_url if page.final_url.startswith("http") else None,
         favor_precision=settings.favor_precision,
         include_comments=False,

@@ -45,6 +45,16 @@ def detect_language(text: str, candidates: tuple[str, ...] = LANGUAGE_CANDIDATES
     return str(code) if confidence >= min_confidence else None
 
 
+def language_fit(text: str, candidates: tuple[str, ...] = LANGUAGE_CANDIDATES) -> float:
+    """How surely the words of ``text`` are in one language, 0 to 1: a page read in its right charset is.
+
+    The charset's judge (:func:`broadsheet.tasks.fetch.charset.decode_html`): its readings share their ASCII
+    words and differ in the others ("à" or "ŕ"), which a language model tells apart.
+    """
+    sample = words_of(text)
+    return float(_identifier(tuple(candidates)).classify(sample)[1]) if sample else 0.0
+
+
 def _is_unspaced_script(sample: str) -> bool:
     """Chinese, Japanese and Thai write many words without spaces: judge them by characters."""
     return len(sample) >= 20 and sum(ord(c) > 0x2E80 or 0x0E00 <= ord(c) <= 0x0E7F for c in sample) > len(sample) / 2

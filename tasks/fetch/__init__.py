@@ -2,7 +2,8 @@
 
 :mod:`.fetcher` runs the requests; each rule is its own module: :mod:`.guard` (which addresses may be
 asked), :mod:`.robots` (robots.txt), :mod:`.politeness` (per-host turns, retries, backoff), :mod:`.charset`
-(decoding), :mod:`.documents` (local files and content types), :mod:`.warc` (WARC/ARC records).
+(decoding, each reading checked by :mod:`.plausibility`), :mod:`.documents` (local files and content
+types), :mod:`.warc` (WARC/ARC records) and :mod:`.warc_integrity` (whether a record is what its header says).
 """
 
 from broadsheet.tasks.fetch.charset import decode_html

@@ -1,7 +1,8 @@
 """Documents as bytes: media types (declared or sniffed), local files, and what can be extracted.
 
 A local file is read by its ``file://`` URL with the same size cap as a response body, and only if it is a
-regular file once opened (a FIFO or device would block the run or never end); file names that are not
+regular file once opened (a FIFO or device would block the run or never end), within the same read timeout
+as a response (a stalled network filesystem must not hold the run up); file names that are not
 UTF-8 survive the trip through the URL as their bytes; ``.gz`` files
 are decompressed under the same cap (a gzip bomb is ``too_large``, a truncated file ``bad_gzip``).
 The media type of a document is the declared one unless it is missing or generic, when the first
@@ -14,8 +15,10 @@ import gzip
 import os
 import re
 import stat
+import threading
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -73,10 +76,11 @@ def file_url(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def read_local(candidate: Candidate, max_bytes: int) -> Page:
-    """A local file as a page; ``.gz`` files are decompressed, both sizes capped."""
+def read_local(candidate: Candidate, max_bytes: int, timeout_seconds: float | None = None) -> Page:
+    """A local file as a page; ``.gz`` files are decompressed, both sizes capped. With ``timeout_seconds``
+    (``http.timeout_seconds`` in a run), a read that takes longer is a ``timeout`` (:func:`read_regular_file`)."""
     path = local_path(candidate.url)
-    raw = read_regular_file(path, max_bytes + 1)
+    raw = read_regular_file(path, max_bytes + 1, timeout_seconds)
     if len(raw) > max_bytes:
         raise FetchError(f"{path} is larger than http.max_body_bytes={max_bytes}", code="too_large")
     suffixes = [suffix.lower() for suffix in path.suffixes]
@@ -89,10 +93,13 @@ def read_local(candidate: Candidate, max_bytes: int) -> Page:
                 candidate.title_hint, candidate.published_hint)
 
 
-def read_regular_file(path: Path, limit: int) -> bytes:
+def read_regular_file(path: Path, limit: int, timeout_seconds: float | None = None) -> bytes:
     """At most ``limit`` bytes of the regular file at ``path`` (links followed); FetchError otherwise.
 
-    Opened without blocking, then checked: a FIFO named ``x.html`` would otherwise wait for a writer forever."""
+    Opened without blocking, then checked: a FIFO named ``x.html`` would otherwise wait for a writer forever.
+    A regular file's read waits only for its filesystem; with ``timeout_seconds`` it is read in a thread of
+    its own, and one still reading then (a stalled network or FUSE mount) is a transient ``timeout``: the
+    thread is left to its read, and never holds the process's exit up."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
@@ -101,6 +108,26 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         os.close(descriptor)
         raise FetchError(f"{path} is not a regular file (a folder, FIFO, socket or device); only files are read",
                          code="unreadable_file")
+    if timeout_seconds is None:
+        return _read_opened(descriptor, limit, path)
+    outcome: Future[bytes] = Future()
+    threading.Thread(target=_read_into, args=(outcome, descriptor, limit, path), name="broadsheet-local-read",
+                     daemon=True).start()
+    try:
+        return outcome.result(timeout_seconds)
+    except TimeoutError:
+        raise FetchError(f"reading {path} took longer than http.timeout_seconds={timeout_seconds:g} (is its "
+                         "filesystem a stalled network or FUSE mount?)", code="timeout", transient=True) from None
+
+
+def _read_into(outcome: Future[bytes], descriptor: int, limit: int, path: Path) -> None:
+    try:
+        outcome.set_result(_read_opened(descriptor, limit, path))
+    except BaseException as exc:  # handed to the waiting caller, which raises it
+        outcome.set_exception(exc)
+
+
+def _read_opened(descriptor: int, limit: int, path: Path) -> bytes:
     with os.fdopen(descriptor, "rb") as handle:
         try:
             return handle.read(limit)

@@ -339,7 +339,7 @@ async def _fetch_one(fetcher: Fetcher, candidate: Candidate,
         if candidate.archive is not None:
             return read_archive_record(candidate, fetcher.settings.max_body_bytes)
         if candidate.url.startswith("file:"):
-            return read_local(candidate, fetcher.settings.max_body_bytes)
+            return read_local(candidate, fetcher.settings.max_body_bytes, fetcher.settings.timeout_seconds)
         if unchanged_since_fetch(candidate, validators):
             return NotModified(candidate, "lastmod")
         return await fetcher.fetch(candidate, validators)

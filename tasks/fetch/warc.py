@@ -3,18 +3,20 @@
 Discovery streams through the file once and makes one candidate per ``response`` (or ``resource``)
 record: its URL is the record's ``WARC-Target-URI`` (ARC files are read as WARC), and it carries the
 record's byte offset. Fetching seeks to that offset and reads just that record, so a large archive is
-processed batch by batch like any other source. A record that cannot be read is one rejection and the
-rest of the file is still read; a file that breaks off (truncated gzip, garbage) keeps the records
-before the break and is rejected from there on (``bad_warc``). A record archived with a non-2xx status
-is rejected as ``http_status``; its date (``WARC-Date``) becomes the page's ``fetched_at``.
+processed batch by batch like any other source. Each record is checked as discovery reads it
+(:mod:`.warc_integrity`: its length, where it ends, its digests); a broken one is a ``bad_warc`` rejection,
+never a candidate, and the file's other records are still read. A file that breaks off into garbage keeps
+the records before the break and is rejected from there on (``bad_warc``). A record archived with a
+non-2xx status is rejected as ``http_status``; its date (``WARC-Date``) becomes the page's ``fetched_at``.
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -25,6 +27,7 @@ from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
 from broadsheet.tasks.fetch.charset import charset_of
 from broadsheet.tasks.fetch.documents import file_url, sniff_content_type
 from broadsheet.tasks.fetch.guard import parse_http_url
+from broadsheet.tasks.fetch.warc_integrity import check_record, next_record_start
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 DOCUMENT_RECORDS = ("response", "resource")
@@ -48,28 +51,64 @@ def _check_uri(uri: str, path: Path, offset: int) -> None:
                          code="invalid_url") from exc
 
 
+@dataclass
+class _Reading:
+    """What reading one archive has found so far."""
+
+    path: Path
+    source: str
+    candidates: list[Candidate] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    end: int = 0  # where the records read so far end: what follows must be another record
+
+
 def discover_archive(path: Path, source: str) -> tuple[list[Candidate], list[Rejection]]:
     """One candidate per document record of a WARC/ARC file; unreadable parts become rejections."""
-    candidates: list[Candidate] = []
-    rejections: list[Rejection] = []
-    end = 0  # where the last complete record ends
+    reading = _Reading(path, source)
+    start: int | None = 0
     try:
         with path.open("rb") as handle:
-            records = ArchiveIterator(handle, arc2warc=True)
-            for record in records:
-                offset = records.get_record_offset()
-                if record.rec_type in DOCUMENT_RECORDS:
-                    _add_record(record, path, offset, source, candidates, rejections)
-                records.read_to_end(record)
-                end = offset + records.get_record_length()
-        problem = _unread_tail(path, end)
+            while start is not None:
+                start = _read_from(handle, start, reading)
+        problem = _unread_tail(path, reading.end)
     except _BROKEN as exc:
         problem = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     if problem:
-        rejections.append(Rejection(
-            "discover", f"{file_url(path)}#{end}", source, "bad_warc",
-            f"{path} cannot be read after byte {end} ({problem}); the {len(candidates)} records before it are kept"))
-    return candidates, rejections
+        reading.rejections.append(Rejection(
+            "discover", f"{file_url(path)}#{reading.end}", source, "bad_warc",
+            f"{path} cannot be read after byte {reading.end} ({problem}); "
+            f"the {len(reading.candidates)} records before it are kept"))
+    return reading.candidates, reading.rejections
+
+
+def _read_from(handle: BinaryIO, start: int, reading: _Reading) -> int | None:
+    """Reads the records from byte ``start`` on; where to go on after a broken one, None at the end."""
+    handle.seek(start)
+    records = ArchiveIterator(handle, arc2warc=True, no_record_parse=True)
+    for record in records:
+        offset = records.offset  # where this record begins (the iterator moves it past each record it ends)
+        broken = check_record(records, record, record.rec_type in DOCUMENT_RECORDS)
+        if broken is not None:
+            reading.rejections.append(_broken_record(record, reading, offset, broken.problem))
+        if broken is not None and not broken.ended:  # where the next record begins is to be found
+            after = next_record_start(handle, offset)
+            reading.end = after if after is not None else reading.path.stat().st_size
+            return after
+        if broken is None and record.rec_type in DOCUMENT_RECORDS:
+            _add_record(record, reading.path, offset, reading.source, reading.candidates, reading.rejections)
+        reading.end = records.offset
+    return None
+
+
+def _broken_record(record: ArcWarcRecord, reading: _Reading, offset: int, problem: str) -> Rejection:
+    uri = _target_uri(record)
+    try:
+        _check_uri(uri, reading.path, offset)
+    except FetchError:
+        uri = f"{file_url(reading.path)}#{offset}"
+    return Rejection("discover", uri, reading.source, "bad_warc",
+                     f"the record at byte {offset} of {reading.path} {problem}; it is not loaded, "
+                     "and the file's other records are read")
 
 
 def _add_record(record: ArcWarcRecord, path: Path, offset: int, source: str, candidates: list[Candidate],

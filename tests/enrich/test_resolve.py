@@ -244,3 +244,19 @@ def test_institutions_named_by_a_common_noun_alone_are_not_entities(settings: Se
                                   "while the European Parliament met in Strasbourg.")
     assert "Senate" not in found and "Parliament" not in found
     assert "European Parliament" in found
+
+
+def test_an_organisation_shortened_to_its_first_word_is_one_entity(settings: Settings) -> None:
+    found = entities_of(settings, "Shares of Veridian Semiconductor rose 8 percent on Thursday after the company "
+                                  "beat forecasts. Veridian said demand for its chips would keep growing, and "
+                                  "Veridian expects record sales next year.")
+    assert found["Veridian Semiconductor"][0] == "organization"
+    assert found["Veridian Semiconductor"][1].count("Veridian") == 2
+    assert "Veridian" not in found
+
+
+def test_a_place_that_starts_an_organisation_name_stays_a_place(settings: Settings) -> None:
+    found = entities_of(settings, "Manchester United lost 2-1 at home on Saturday. Fans in Manchester were "
+                                  "furious, and Manchester United's manager apologised.")
+    assert found["Manchester"][0] == "place"
+    assert found["Manchester United"][0] == "organization"

@@ -16,21 +16,28 @@ from broadsheet.flows import prefect_server
 SCRIPT = '''
 import json, sys
 from broadsheet.config.settings import load_settings
-from broadsheet.flows.prefect_server import start_prefect_api
-api = start_prefect_api(load_settings().server)  # before prefect is imported, as the CLI does
+from broadsheet.flows.prefect_server import prefect_api, start_early
+settings = load_settings()
+start_early(settings.server)  # before prefect is imported, as the CLI does
+from broadsheet.flows import prefect_server
+early = prefect_server._early
 from prefect import flow
+from prefect.settings import get_current_settings
 
 @flow(name="hello")
 def hello() -> int:
     return 1
 
-url = api.use()
-hello()
-import httpx
-runs = httpx.post(f"{url}/flow_runs/filter", json={}, timeout=10).json()
-print(json.dumps({"url": url, "pid": api.process.pid, "runs": [r["flow_id"] for r in runs],
+with prefect_api(settings.server) as api_ready:
+    api_ready()
+    url = get_current_settings().api.url
+    hello()
+    import httpx
+    runs = httpx.post(f"{url}/flow_runs/filter", json={}, timeout=10).json()
+print(json.dumps({"url": url, "early": early.url, "pid": early.process.pid, "runs": [r["flow_id"] for r in runs],
                   "states": [r["state_type"] for r in runs],
-                  "server_code": "prefect.server.api.server" in sys.modules}))
+                  "server_code": "prefect.server.api.server" in sys.modules,
+                  "after": get_current_settings().api.url}))
 '''
 
 
@@ -52,22 +59,27 @@ def test_a_run_goes_to_a_temporary_server_of_its_own_which_stops_with_the_proces
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found["url"].startswith("http://127.0.0.1:") and found["states"] == ["COMPLETED"]
+    assert found["url"] == found["early"] and found["url"].startswith("http://127.0.0.1:")
+    assert found["states"] == ["COMPLETED"]
     assert not found["server_code"]  # the server's code ran in its own process only
-    assert not _running(found["pid"])
+    assert not _running(found["pid"])  # stopped as the block ended
+    assert found["after"] is None  # Prefect points at no API again
     assert "Error" not in done.stderr  # the run's last logs reached the server before it stopped
 
 
-def test_an_api_prefects_own_settings_give_wins_and_the_temporary_server_stops(
+def test_an_api_prefects_own_settings_give_wins_and_the_early_server_stops(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    monkeypatch.setattr(prefect_server, "_api", None)
+    monkeypatch.setattr(prefect_server, "_early", None)
     monkeypatch.setattr(prefect_server, "_configured_in_prefect", lambda: None)  # as before prefect is imported
-    api = prefect_server.start_prefect_api(load_settings(server={"home": tmp_path}).server)
-    assert api.process is not None
-    process = api.process
-    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # as a profile would set it
-        assert api.use() == "http://127.0.0.1:9/api"
-    assert process.poll() is not None and api.process is None
+    settings = load_settings(server={"home": tmp_path}).server
+    prefect_server.start_early(settings)
+    early = prefect_server._early
+    assert early is not None and early.process.poll() is None
+    chosen = "http://127.0.0.1:9/api"
+    with temporary_settings(updates={PREFECT_API_URL: chosen}), prefect_server.prefect_api(settings) as api_ready:
+        api_ready()  # nothing to wait for: the chosen API is Prefect's, not ours
+        assert get_current_settings().api.url == chosen
+    assert early.process.poll() is not None and prefect_server._early is None

@@ -233,10 +233,10 @@ def test_freed_memory_goes_back_to_the_system() -> None:
 ORPHAN_DRIVER = """
 import os, sys, threading, multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from broadsheet.tasks.workers import _exit_with_parent
+from broadsheet.config.processes import exit_with_parent
 
 def watch():
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(), 0.1), daemon=True).start()
+    exit_with_parent(os.getppid(), 0.1)
 
 if __name__ == "__main__":
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),

@@ -23,6 +23,7 @@ from broadsheet.tasks.extract.article import extract_articles
 from broadsheet.tasks.fetch.charset import decode_html, mostly_utf8
 from broadsheet.tasks.fetch.documents import require_html
 from broadsheet.tasks.fetch.fetcher import fetch_pages
+from broadsheet.tasks.fetch.plausibility import plausible
 
 TEXT = ("Lisbon's city council approved a new tram line on Tuesday. Mayor Carlos Moedas said the line would "
         "link the airport with the old town by 2028, and the transport agency Carris will run it.")
@@ -120,6 +121,64 @@ def test_mostly_utf8_leaves_other_encodings_alone() -> None:
     assert mostly_utf8(b"plain ascii") is None
     assert mostly_utf8("naïve café ".encode() + b"\x93quoted\x94") == "naïve café \u201cquoted\u201d"
     assert decode_html("Ça".encode("utf-16")) == "Ça"
+
+
+FRENCH = ("Le conseil municipal de Lyon s'est réuni mardi soir à l'hôtel de ville. Le maire a présenté le budget "
+          "de l'année prochaine, et les élus ont voté à une large majorité. Le café à côté de la mairie était plein.")
+
+
+def test_a_latin1_french_page_served_as_utf16_is_read_as_latin1(httpserver: HTTPServer, settings: Settings) -> None:
+    """UTF-16 reads any even number of bytes without error: the declared charset decoded this page to CJK."""
+    body = article_html("Café à côté", FRENCH).encode("latin-1")
+    body += b" " * (len(body) % 2)
+    article = outcome(httpserver, settings, body, "text/html; charset=utf-16")
+    assert isinstance(article, Article) and article.title == "Café à côté" and article.language == "fr"
+    assert "réuni mardi soir à l'hôtel de ville" in article.text
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_cafe_a_cote_without_a_charset_is_not_garbled(httpserver: HTTPServer, settings: Settings,
+                                                      encoding: str) -> None:
+    """charset_normalizer guessed mac_latin2 ("Cafť ŗ cŰtť") or cp775 ("Cafķ Ó c¶tķ") for such a page."""
+    article = outcome(httpserver, settings, article_html("Café à côté", FRENCH).encode(encoding), "text/html")
+    assert isinstance(article, Article) and article.title == "Café à côté"
+    assert "réuni mardi soir à l'hôtel de ville" in article.text
+
+
+@pytest.mark.parametrize(("charset", "language", "text"), [
+    ("utf-8", "fr", FRENCH),
+    ("windows-1251", "ru", "Городской совет Лиссабона во вторник одобрил новую трамвайную линию. Мэр сказал, что "
+                           "линия свяжет аэропорт со старым городом к 2028 году, а транспортное агентство будет ею "
+                           "управлять."),
+    ("shift_jis", "ja", "リスボン市議会は火曜日、新しい路面電車の路線を承認した。市長によると、この路線は"
+                        "二〇二八年までに空港と旧市街を結び、交通局が運営する。住民はこの決定を歓迎し、"
+                        "市内の交通が良くなると話した。"),
+])
+def test_a_page_whose_charset_is_true_is_read_as_declared(httpserver: HTTPServer, settings: Settings, charset: str,
+                                                          language: str, text: str) -> None:
+    body = article_html(language, text).encode(charset)
+    article = outcome(httpserver, settings, body, f"text/html; charset={charset}")
+    assert isinstance(article, Article) and article.language == language and text[:30] in article.text
+
+
+def test_a_utf16_page_without_a_byte_order_mark_is_read_as_declared() -> None:
+    """Its ASCII letters are valid UTF-8 too, a NUL after each: that reading is not plausible."""
+    page = article_html("Harbour", TEXT)
+    assert decode_html(page.encode("utf-16-le"), "utf-16") == page
+    assert decode_html(page.encode("utf-16-be"), "utf-16-be") == page
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("<p>Le café est à côté de la gare, où les élèves attendent.</p>" * 3, "utf-16"),  # the even-length trap
+    ("<p>Городской совет обсудил новый бюджет, и жители высказали мнение.</p>", "cp1252"),  # "Ãîðîäñêîé"
+    ("<p>Le café est à côté de la gare, où les élèves attendent.</p>", "cp1251"),  # "cafй": scripts in a word
+    ("<p>Le café est à côté de la gare, où les élèves attendent.</p>", "mac_latin2"),  # "cŰtť": a capital inside
+])
+def test_a_charset_that_decodes_without_error_can_still_be_implausible(text: str, encoding: str) -> None:
+    content = text.encode("cp1251" if "Город" in text else "cp1252")
+    content += b" " * (len(content) % 2)
+    assert not plausible(content, encoding)
+    assert plausible(content, "cp1251" if "Город" in text else "cp1252")
 
 
 @pytest.mark.parametrize(("language", "text"), [

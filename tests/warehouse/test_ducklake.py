@@ -239,3 +239,51 @@ def test_versions_kept_at_load_time_answer_the_same_on_both_backends(target: War
     # every article names Maria Costa (helpers.enrichment): she has no companions, and an unknown name none either
     assert query(target, "select count(*) from entity_companions('Maria Costa')") == [(0,)]
     assert query(target, "select articles, stories from daily_entity_counts where name = 'Maria Costa'") == [(3, 2)]
+
+
+OUTSIDE_SQL = [
+    "select * from read_text('{secret}')",
+    "select * from read_csv('{secret}')",
+    "select * from read_parquet('{outside}/*.parquet')",
+    "copy (select 'garbage') to '{outside}/x.csv' (format csv)",
+    "attach '{outside}/new.duckdb' as fresh (read_write)",
+    "set enable_external_access = true",
+    "set allowed_directories = ['/']",
+]
+
+
+def test_a_ducklake_reader_can_neither_read_nor_write_outside(lake: WarehouseSettings, tmp_path: Path) -> None:
+    """A DuckLake reader had no sandbox: `broadsheet query "select * from read_text(...)"` read any file."""
+    from broadsheet.config.errors import QueryError
+    from broadsheet.warehouse.reports import run_query
+
+    load(lake, batch_of(article("https://n.example/a", WIRE)))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text("password\nhunter2\n")
+    duckdb.sql(f"copy (select 'hunter2' as password) to '{outside / 'old.parquet'}' (format parquet)")
+    before = sorted(outside.iterdir())
+
+    for sql in OUTSIDE_SQL:
+        with pytest.raises(QueryError) as raised:
+            run_query(lake, sql.format(secret=outside / "secret.csv", outside=outside))
+        assert "hunter2" not in raised.value.message, sql
+
+    assert sorted(outside.iterdir()) == before
+    assert run_query(lake, "select count(*) from articles")[1] == [(1,)]
+    assert run_query(lake, "select count(*) from page_bodies")[1] == [(1,)]
+
+
+def test_a_ducklake_export_writes_its_folder_only(lake: WarehouseSettings, tmp_path: Path) -> None:
+    from broadsheet.warehouse.export import export_parquet
+
+    load(lake, batch_of(article("https://n.example/a", WIRE)))
+    conn = connect(lake, read_only=True, writes_to=tmp_path / "out")
+    try:
+        result = export_parquet(conn, tmp_path / "out")
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            conn.execute(f"copy (select 1) to '{tmp_path / 'elsewhere.csv'}'")
+    finally:
+        conn.close()
+    assert result.rows["articles"] == 1 and (tmp_path / "out" / "entities.parquet").exists()
+    assert not (tmp_path / "elsewhere.csv").exists()

@@ -1,9 +1,11 @@
--- Each source's latest run beside its earlier runs, in source_health_of_run's columns, for the drift
--- warnings the ingest reports (flows/report.py): documents, empty-body rate, missing-date rate and mean
--- text length of the latest run, then the history's article count and the same over earlier runs.
+-- Each source's latest completed run beside its other runs, in source_health_of_run's columns, for the
+-- drift warnings the ingest reports (flows/report.py): documents, empty-body rate, missing-date rate and
+-- mean text length of the latest run, then the history's article count and the same over the others.
+-- A run still going or cut short (running, failed, interrupted, abandoned) is never the latest.
 with latest as (
     select source_run_health.source_id, arg_max(source_run_health.run_id, source_run_health.started_at) as run_id
     from source_run_health
+    where source_run_health.run_status = 'completed'
     group by source_run_health.source_id
 ),
 

@@ -1,5 +1,6 @@
 -- Extraction health of each source in each run: new articles, empty bodies, missing dates, text length.
--- A publisher that changes its layout shows here first: empty bodies or missing dates jump.
+-- A publisher that changes its layout shows here first: empty bodies or missing dates jump. run_status
+-- tells a finished run (completed) from one cut short (running, failed, interrupted, abandoned).
 create or replace view source_run_health as
 with extracted as (
     select
@@ -45,7 +46,8 @@ select
     combined.missing_dates,
     combined.empty_bodies / nullif(combined.articles + combined.empty_bodies, 0) as empty_body_rate,
     combined.missing_dates / nullif(combined.articles, 0) as missing_date_rate,
-    combined.mean_text_chars
+    combined.mean_text_chars,
+    runs.status as run_status
 from combined
 left join runs on runs.run_id = combined.run_id
 order by runs.started_at, combined.source_id
