@@ -272,6 +272,12 @@ class PipelineSettings(_Section):
         description="Documents per job handed to a worker: smaller spreads a batch more evenly over the workers, "
         "larger batches the models' work better.",
     )
+    worker_idle_seconds: float = Field(
+        1200.0, ge=0.0, le=7 * 86_400.0,
+        description="Scheduled runs (broadsheet serve, a Prefect worker) share warm worker processes, their models "
+        "loaded, which stop once no run has used them for this long (set it above your shortest schedule's "
+        "interval); 0: every scheduled run starts workers of its own and stops them at its end.",
+    )
 
 
 class DedupSettings(_Section):

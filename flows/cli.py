@@ -148,6 +148,7 @@ def _chosen_sources(arguments: list[str], kind: SourceKind, sources_file: Path |
 def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) -> Any:
     """:func:`~broadsheet.flows.ingest.run_ingest`, with a progress bar unless quiet."""
     _quiet_logging(quiet)  # before prefect is imported
+    _start_prefect_api(settings)
     from broadsheet.flows.ingest import run_ingest
 
     with stopped_by_signals():
@@ -155,6 +156,14 @@ def _run_ingest(sources: list[SourceConfig], settings: Settings, quiet: bool) ->
             return run_ingest(sources, settings)
         with stage_bars(err) as show:
             return run_ingest(sources, settings, on_progress=show)
+
+
+def _start_prefect_api(settings: Settings) -> None:
+    """Start the temporary Prefect server the run will need, if no API is chosen: call it before prefect is
+    imported, which takes seconds, so that the server starts meanwhile (the run's ``prefect_api`` uses it)."""
+    from broadsheet.flows.prefect_server import start_early
+
+    start_early(settings.server)
 
 
 def _print_summary(summary: Any, warehouse: bool = True) -> None:
@@ -354,6 +363,7 @@ def reenrich(
         summary = retry_locked(lambda: count_stale(settings, limit))
     else:
         _quiet_logging(quiet or output is not OutputFormat.table)
+        _start_prefect_api(settings)
         from broadsheet.flows.prefect_server import prefect_api
         from broadsheet.flows.reenrich import reenrich_flow
 
@@ -392,6 +402,7 @@ def reextract(
         raise WarehouseError(f"no warehouse at {settings.warehouse.path}: run `broadsheet ingest` first")
     output = chosen_format(output, as_json)
     _quiet_logging(quiet or output is not OutputFormat.table)
+    _start_prefect_api(settings)
     from broadsheet.flows.prefect_server import prefect_api
     from broadsheet.flows.reextract import reextract_flow
 
@@ -430,7 +441,10 @@ def serve(
                                                                          "are served.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C."""
+    """Run every scheduled source on its schedule (Prefect deployments) until SIGTERM or Ctrl-C.
+
+    The runs share warm worker processes, their models loaded, freed once unused for
+    pipeline.worker_idle_seconds."""
     settings = settings_from(config, None)
     path = sources_file or settings.pipeline.sources_file or DEFAULT_SOURCES_FILE
     sources = load_sources(path)

@@ -30,7 +30,7 @@ from broadsheet.flows.prefect_server import prefect_api
 from broadsheet.flows.report import RunSummary, health_markdown, source_health, summarise, summary_markdown
 from broadsheet.flows.run_record import in_warehouse, recorded_run
 from broadsheet.flows.runners import with_task_runner
-from broadsheet.tasks import progress, workers
+from broadsheet.tasks import progress, warm, workers
 from broadsheet.tasks.batch import (
     discover_task,
     enrich_batch,
@@ -39,7 +39,7 @@ from broadsheet.tasks.batch import (
     load_task,
     run,
 )
-from broadsheet.tasks.enrich import taxonomy_for
+from broadsheet.warehouse.fetch_history import seen_urls
 from broadsheet.warehouse.runs import RunCounts, record_sources, record_topics
 
 
@@ -47,15 +47,15 @@ def run_ingest(sources: list[SourceConfig], settings: Settings,
                on_progress: progress.Reporter | None = None) -> RunSummary:
     """Run :func:`ingest_flow` over ``sources`` with its runtime set up, and return its summary.
 
-    Starts the worker processes first (their models load meanwhile), sends the run to the server
-    ``broadsheet server`` started (or PREFECT_API_URL's), else starts a temporary Prefect server in the
-    background (it ends with this process, even a killed one); runs the flow on the task runner
-    ``pipeline.task_runner`` chooses, tagged ``broadsheet`` and ``source:<name>``; stops the workers and
-    the temporary server at the end. ``on_progress(stage, finished, expected)`` hears how many
-    documents each stage expects and finishes (:mod:`broadsheet.tasks.progress`).
+    Sends the run to the API Prefect is pointed at (PREFECT_API_URL, a profile), else to the server
+    ``broadsheet server`` started, else to a temporary Prefect server (the one the CLI started before
+    importing prefect, so it starts meanwhile, else one started now; it ends with this process, even a
+    killed one); runs the flow on the task runner ``pipeline.task_runner`` chooses, tagged ``broadsheet``
+    and ``source:<name>``; stops the worker processes the flow started, and the temporary server, at the
+    end. ``on_progress(stage, finished, expected)`` hears how many documents each stage expects and
+    finishes (:mod:`broadsheet.tasks.progress`).
     Workers are spawned, so a script calling this must do so under ``if __name__ == "__main__":``.
     """
-    workers.start(settings)  # the workers load their models while Prefect's server starts (seconds)
     interrupted = False
     try:
         with prefect_api(settings.server) as api_ready:
@@ -97,14 +97,18 @@ def ingest_flow(sources: list[SourceConfig], settings: Settings | None = None) -
     run_id = flow_run_id or str(uuid.uuid4())
     rejections: list[Rejection] = []
     parameters = {"sources": [s.location for s in sources], "batch_size": settings.pipeline.batch_size}
-    with recorded_run(settings.warehouse, run_id, flow_run_id, "ingest", parameters,
-                      before=lambda conn: _record_config(conn, sources, settings)) as counts:
-        pending = 0
-        for source in sources:
-            source_counts, source_rejections, pending = _ingest_source(source, settings, run_id, len(sources) > 1)
-            counts.add(source_counts)
-            rejections += source_rejections
-        counts.rejected = len(rejections)
+    try:
+        with recorded_run(settings.warehouse, run_id, flow_run_id, "ingest", parameters,
+                          before=lambda conn: _record_config(conn, sources, settings)) as counts:
+            pending = 0
+            for source in sources:
+                source_counts, source_rejections, pending = _ingest_source(source, settings, run_id,
+                                                                           len(sources) > 1)
+                counts.add(source_counts)
+                rejections += source_rejections
+            counts.rejected = len(rejections)
+    finally:
+        warm.detach()  # a scheduled run's jobs went to the warm workers (_start_workers)
     summary = summarise(run_id, settings.warehouse.path, counts, rejections, pending,
                         {s.name: s.location for s in sources})
     _publish(summary, settings)
@@ -158,8 +162,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     progress.expect("fetch", len(discovery.candidates) + len(discovery.pages))
     progress.advance("fetch", len(discovery.pages))  # fetched by discovery already
     progress.expect("batches", len(chunks))
-    if len(chunks) > 1:
-        workers.start(settings)  # their models load while the first batch is fetched
+    _start_workers(discovery, settings)
     total, submitted = len(discovery.candidates), 0
     in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
     with _batch_threads() as threads:
@@ -196,6 +199,21 @@ def _batch_threads() -> Iterator[ThreadPoolExecutor]:
         threads.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 
+def _start_workers(discovery: Discovery, settings: Settings) -> None:
+    """Workers for a source's documents, their models loading meanwhile unless the warehouse has seen every
+    document (a re-run). A scheduled run uses the warm workers its machine shares (:mod:`broadsheet.tasks.warm`);
+    another starts its own for more documents than one job per worker (starting them costs seconds of CPU each),
+    and extracts and enriches fewer in this process, whose models load only if something is new."""
+    urls = [c.url for c in discovery.candidates] + [p.url for p in discovery.pages]
+    if not urls or workers.worker_count(settings) < 2:
+        return
+    models = len(seen_urls(settings.warehouse, urls)) < len(urls)
+    if runtime.deployment.id and settings.pipeline.worker_idle_seconds > 0 and warm.attach(settings, models):
+        return
+    if len(urls) > workers.worker_count(settings) * settings.pipeline.worker_chunk:
+        workers.start(settings, models)
+
+
 def _carry(discovery: Discovery) -> Batch:
     """What discovery already produced (pages fetched as sources, requests, failures)."""
     return Batch(pages=list(discovery.pages), fetches=list(discovery.fetches),
@@ -221,5 +239,7 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
 
 
 def _record_config(conn: duckdb.DuckDBPyConnection, sources: list[SourceConfig], settings: Settings) -> None:
+    from broadsheet.tasks.enrich import taxonomy_for
+
     record_sources(conn, sources)
     record_topics(conn, taxonomy_for(settings.topics))

@@ -4,7 +4,8 @@
 and its database under ``server.home``, and writes a state file there while it runs. Other
 broadsheet commands read that file and send their runs to the server (unless PREFECT_API_URL
 says otherwise), so what the demo, ``ingest`` and ``serve`` do shows in the UI. With no server to
-report to, an ingest starts a temporary one of its own (:func:`start_temporary_api`) that ends with it.
+report to, a run starts a temporary one of its own (:func:`start_temporary_api`) that ends with it: the CLI
+starts it before importing prefect (:func:`start_early`), so that it starts meanwhile.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def server_environment(settings: ServerSettings, port: int) -> dict[str, str]:
 def is_healthy(url: str, timeout: float = 1.0) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _answers(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(f"{url}/health").status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -99,15 +107,17 @@ class TemporaryAPI:
 
         seconds = get_current_settings().server.ephemeral.startup_timeout_seconds
         deadline = time.monotonic() + seconds
-        while not is_healthy(self.url):
-            if self.process.poll() is not None:
-                raise BroadsheetError(f"Prefect's temporary server exited at start (exit {self.process.returncode}); "
-                                      "start `broadsheet server`, or set PREFECT_API_URL, and run again")
-            if time.monotonic() > deadline:
-                raise BroadsheetError(f"Prefect's temporary server did not answer within {seconds} s "
-                                      "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); start `broadsheet "
-                                      "server`, or set PREFECT_API_URL, and run again")
-            time.sleep(0.1)
+        with httpx.Client(timeout=2.0) as client:  # one client: each new one costs milliseconds of CPU (TLS setup)
+            while not _answers(client, self.url):
+                if self.process.poll() is not None:
+                    raise BroadsheetError(f"Prefect's temporary server exited at start (exit "
+                                          f"{self.process.returncode}); start `broadsheet server`, or set "
+                                          "PREFECT_API_URL, and run again")
+                if time.monotonic() > deadline:
+                    raise BroadsheetError(f"Prefect's temporary server did not answer within {seconds} s "
+                                          "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); start `broadsheet "
+                                          "server`, or set PREFECT_API_URL, and run again")
+                time.sleep(0.1)
 
     def stop(self) -> None:
         """Send the server what Prefect still holds for it (log lines, events), stop it, and point Prefect at
@@ -121,12 +131,44 @@ class TemporaryAPI:
         _stop(self.process, seconds=5)
 
 
+_early: TemporaryAPI | None = None  # started by start_early, for the next prefect_api block to use
+
+
+def start_early(settings: ServerSettings) -> None:
+    """Start the temporary server this process's run will need, before prefect is imported (which takes
+    seconds, as the server's start does: they overlap), unless an API is chosen already: PREFECT_API_URL's,
+    Prefect's own settings' (when prefect is imported: reading them would import it), or the server
+    ``broadsheet server`` started. The next :func:`prefect_api` block uses it (or stops it, unused, when
+    Prefect's settings turn out to name an API). Needs no prefect import, nor Prefect's server code."""
+    global _early
+    if _early is None and not (prefect_api_url() or _configured_in_prefect() or running_server_url(settings)):
+        _early = start_temporary_api()
+
+
+def _configured_in_prefect() -> str | None:
+    """The API Prefect's settings give, when prefect is imported already."""
+    if "prefect" not in sys.modules:
+        return None
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
 @contextlib.contextmanager
 def prefect_api(settings: ServerSettings) -> Iterator[Callable[[], None]]:
-    """Prefect pointed at an API for the block: the one chosen, else the server `broadsheet server` started,
-    else a temporary server of this process (:func:`start_temporary_api`), stopped when the block ends.
+    """Prefect pointed at an API for the block: the one chosen (PREFECT_API_URL, a profile, a test harness),
+    else the server `broadsheet server` started, else a temporary server of this process (the one
+    :func:`start_early` started, or one started now), stopped when the block ends.
     Yields a function that waits until the API answers: call it before running a flow."""
-    api = None if use_running_server(settings) else start_temporary_api()
+    global _early
+    api, _early = _early, None
+    if api is not None and current_api_url():  # Prefect's settings name an API: the early server is not needed
+        _stop(api.process, seconds=5)
+        api = None
+    elif api is None and not use_running_server(settings):
+        api = start_temporary_api()
+    if api is not None:
+        point_prefect_at(api.url)
     try:
         yield api.wait_until_ready if api is not None else lambda: None
     finally:
@@ -135,18 +177,16 @@ def prefect_api(settings: ServerSettings) -> Iterator[Callable[[], None]]:
 
 
 def start_temporary_api() -> TemporaryAPI:
-    """Start Prefect's temporary server for this process, and point Prefect at it.
+    """Start Prefect's temporary server for this process (without importing prefect, or its server's code).
 
-    Returns while the server starts (seconds: the workers' models and our imports load meanwhile); call
-    :meth:`TemporaryAPI.wait_until_ready` before running a flow. The server ends with this process, even
-    one killed with SIGKILL; it is in a session of its own, so a Ctrl-C in the terminal reaches only this
-    process, which stops it after recording its run."""
-    from prefect.settings import get_current_settings
-
+    Returns while the server starts (seconds: prefect's import, the workers' models load meanwhile); point
+    Prefect at it and call :meth:`TemporaryAPI.wait_until_ready` before running a flow (:func:`prefect_api`
+    does). The server ends with this process, even one killed with SIGKILL; it is in a session of its own,
+    so a Ctrl-C in the terminal reaches only this process, which stops it after recording its run."""
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     listening.listen(128)
-    environment = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+    environment = {**prefect_environment(), **os.environ, **_prefect_settings_environment(),
                    "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
     environment.pop("PREFECT_API_URL", None)
     with listening:
@@ -154,9 +194,17 @@ def start_temporary_api() -> TemporaryAPI:
             [sys.executable, "-m", "broadsheet.flows.temporary_api", str(listening.fileno()), str(os.getpid())],
             pass_fds=(listening.fileno(),), env=environment, stdout=subprocess.DEVNULL, start_new_session=True)
         port = listening.getsockname()[1]
-    api = TemporaryAPI(process, f"http://127.0.0.1:{port}/api")
-    point_prefect_at(api.url)
-    return api
+    return TemporaryAPI(process, f"http://127.0.0.1:{port}/api")
+
+
+def _prefect_settings_environment() -> dict[str, str]:
+    """The settings this process's Prefect was given beyond the environment (a profile, temporary settings),
+    as variables for the server; none before prefect is imported (the server reads the same environment)."""
+    if "prefect" not in sys.modules:
+        return {}
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().to_environment_variables(exclude_unset=True)
 
 
 def start_server(settings: ServerSettings, port: int, startup_seconds: float = 120.0) -> subprocess.Popen[bytes]:

@@ -26,8 +26,6 @@ from broadsheet.config.settings import DedupSettings, Settings, WarehouseSetting
 from broadsheet.config.sources import SourceConfig, settings_for_source
 from broadsheet.tasks import progress, workers
 from broadsheet.tasks.discover import DiscoverContext, discover_source, select_candidates
-from broadsheet.tasks.enrich import stale_articles
-from broadsheet.tasks.extract import extractor_version
 from broadsheet.tasks.fetch import FetchOutcome, FetchState, fetch_pages, require_html
 from broadsheet.warehouse.connection import Target, connected, local_path, warehouse_exists
 from broadsheet.warehouse.enrichments import read_articles
@@ -155,6 +153,8 @@ def enrich_batch(articles: list[Article], settings: Settings, label: str) -> Enr
 
 @task(name="find-stale", cache_policy=NO_CACHE)
 def stale_articles_task(settings: Settings, max_articles: int | None = None) -> list[str]:
+    from broadsheet.tasks.enrich import stale_articles  # the enrichers' code: an ingest's flow process rarely needs it
+
     return stale_articles(settings, max_articles)
 
 
@@ -170,6 +170,8 @@ def stale_extractions_task(settings: Settings, max_articles: int | None = None,
                            sources: list[SourceConfig] | None = None) -> list[str]:
     """Ids of stored articles made by another extractor (release, settings, URL rules) than the current one,
     which for a source with [extract] overrides of its own is made with them."""
+    from broadsheet.tasks.extract import extractor_version  # trafilatura: an ingest's flow process may not need it
+
     per_source = {source.name: extractor_version(settings_for_source(settings, source).extract)
                   for source in sources or [] if source.extract}
     with connected(settings.warehouse) as conn:

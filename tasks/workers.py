@@ -2,14 +2,14 @@
 
 trafilatura and spaCy hold Python's GIL, so threads cannot use a second core: the CPU-bound stages
 run in a pool of ``pipeline.workers`` processes, started once per process with the *spawn* method
-(none inherits Prefect's threads or locks), each loading its models once as it starts. A batch is cut
+(none inherits Prefect's threads or locks), each loading its models once: as it starts when the run has
+something new, else at its first enrichment (a re-run loads none). A batch is cut
 into jobs of ``pipeline.worker_chunk`` documents that go to whichever worker is free, so one long
 article does not hold the others up; results come back in document order.
 
-Starting workers costs seconds (each loads spaCy and the embedding model), so the pool runs only once
-:func:`start` asked for it (``broadsheet ingest`` does before its flow starts, the ingest flow for a
-source of more than one batch); until then, and with one worker, the work runs in this process: no
-start-up, no copies.
+Starting workers costs seconds of CPU each (imports, then spaCy and the ONNX models), so the pool runs only
+once :func:`start` asked for it (the ingest flow does for a source with more documents than one job per
+worker); until then, and with one worker, the work runs in this process: no start-up, no copies.
 
 To keep memory down on long runs, after each job a worker hands the memory it freed back to the system
 (glibc otherwise keeps it: about 200 MB a worker), the workers are replaced after ``JOBS_PER_WORKER``
@@ -42,8 +42,6 @@ from broadsheet.config.processes import exit_with_parent
 from broadsheet.config.records import Article, Enrichment, Page, Rejection, Stage
 from broadsheet.config.settings import Settings
 from broadsheet.tasks import progress
-from broadsheet.tasks.enrich import current_enrichers, enrich_articles, load_models
-from broadsheet.tasks.extract import extract_articles
 
 Item = TypeVar("Item", Page, Article)
 Result = TypeVar("Result")
@@ -54,7 +52,10 @@ QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan")
 # their models in about two seconds). Done here rather than with max_tasks_per_child, which can hang Python 3.11's pool.
 JOBS_PER_WORKER = 200
 
+Submit = Callable[..., "Future[Any]"]  # (workers, job, chunk, settings) -> the job's future, as _submit takes them
+
 _pool: ProcessPoolExecutor | None = None
+_shared: Submit | None = None  # warm workers a scheduled run hands its jobs to (tasks.warm), having no pool
 _pool_size = 0
 _pool_jobs = 0
 _pool_lock = threading.Lock()
@@ -82,17 +83,22 @@ def _sharing_cpus(settings: Settings, workers: int) -> Settings:
     return settings.model_copy(update={"topics": topics, "entities": entities})
 
 
-def start(settings: Settings) -> None:
-    """Start the worker processes, each loading its models, unless ``settings`` want one worker.
+def start(settings: Settings, models: bool = True) -> None:
+    """Start the worker processes, unless ``settings`` want one worker; each loads its models too when ``models``
+    (else at its first enrichment, if any: a run with nothing new loads none).
 
-    Returns at once: the models load while the caller goes on (fetching the first batch, say)."""
+    Returns at once: the workers start while the caller goes on (fetching the first batch, say)."""
     workers = worker_count(settings)
     if workers < 2:
         return
+    settings = _sharing_cpus(settings, workers)
     with _pool_lock:
-        pool = _ensure_pool(workers, _sharing_cpus(settings, workers))
+        pool = _ensure_pool(workers, settings)
     for _ in range(workers):  # the pool spawns a process per job waiting while it has fewer than `workers`
-        pool.submit(int)
+        if models:  # a worker busy loading leaves the next job to another: most likely one load each
+            pool.submit(_load_models, settings)
+        else:
+            pool.submit(int)
 
 
 def extract_pages(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
@@ -137,11 +143,23 @@ def release_freed_memory() -> None:
 
 
 def _extract_job(pages: list[Page], settings: Settings) -> tuple[list[Article], list[Rejection]]:
+    from broadsheet.tasks.extract import extract_articles
+
     return extract_articles(pages, settings.extract)
 
 
 def _enrich_job(articles: list[Article], settings: Settings) -> tuple[list[Article], list[Enrichment], list[Rejection]]:
+    from broadsheet.tasks.enrich import enrich_articles
+
     return articles, enrich_articles(articles, settings), []
+
+
+def _load_models(settings: Settings) -> None:
+    """Load (and cache in this process) the models ``settings`` enrich with, and what names their versions."""
+    from broadsheet.tasks.enrich import current_enrichers, load_models
+
+    current_enrichers(settings)
+    load_models(settings)
 
 
 def _rejected(stage: Stage, item: Page | Article, error: Exception | None) -> Rejection:
@@ -168,11 +186,12 @@ def _map(job: Callable[[list[Item], Settings], Result], items: list[Item], setti
     workers, size = worker_count(settings), settings.pipeline.worker_chunk
     settings = _sharing_cpus(settings, workers)
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    if workers < 2 or _pool is None:
+    submit = _submitter()
+    if workers < 2 or submit is None:
         return [result for chunk in chunks
                 for result in _reported(_guarded(lambda part: _run_job(job, part, settings), chunk, rejected),
                                         stage, len(chunk))]
-    futures = [_submit(workers, job, chunk, settings) for chunk in chunks]
+    futures = [submit(workers, job, chunk, settings) for chunk in chunks]
     for chunk, future in zip(chunks, futures, strict=True):
         future.add_done_callback(_advance_when_done(stage, len(chunk)))
     results: list[Result] = []
@@ -249,6 +268,32 @@ def _submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: 
             return _ensure_pool(workers, settings).submit(_run_job, job, chunk, settings)
 
 
+def _submitter() -> Submit | None:
+    """Where this process's jobs go: its own pool, else the warm workers it was given, else None (this process)."""
+    return _submit if _pool is not None else _shared
+
+
+def use_shared(submit: Submit | None) -> None:
+    """Hand this process's jobs, while it starts no pool of its own, to ``submit`` (the warm workers of
+    :mod:`broadsheet.tasks.warm`); None: no longer."""
+    global _shared
+    _shared = submit
+
+
+def submit(workers: int, job: Callable[[list[Item], Settings], Result], chunk: list[Item],
+           settings: Settings) -> Future[Result]:
+    """``job`` over ``chunk`` on this process's pool of ``workers`` (started, or replaced, as needed): what the
+    warm workers' service does with each job a run sends it."""
+    return _submit(workers, job, chunk, settings)
+
+
+def worker_pids() -> list[int]:
+    """The process ids of this process's pool, if it has one."""
+    with _pool_lock:
+        processes = getattr(_pool, "_processes", None) or {}
+        return sorted(processes)
+
+
 def _ensure_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
     global _pool, _pool_size
     if _pool is None or _pool_size != workers or _pool._broken:  # broken: a worker died
@@ -290,15 +335,18 @@ def terminate() -> None:
 
 
 def _start_worker(levels: dict[str, int], settings: Settings) -> None:
-    """In each new worker: the parent's log levels, one thread for the models (one worker per CPU),
-    and the models loaded, so the first job does not wait for them. Ctrl-C in a terminal reaches every
-    process of the command: the parent alone handles it, and stops the workers."""
+    """In each new worker: the parent's log levels, one thread for the models (one worker per CPU), and the
+    stages' modules imported, so the first job does not wait for them (models load when first needed). Ctrl-C
+    in a terminal reaches every process of the command: the parent alone handles it, and stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     os.environ["OMP_NUM_THREADS"] = "1"
     # spaCy's thinc imports torch whenever it is installed (the train extra; ~180 MB a process): never needed here.
     sys.modules["torch"] = None  # type: ignore[assignment]
-    exit_with_parent(os.getppid())
-    current_enrichers(settings)
-    load_models(settings)
+    # The pid of the process that started this one, not os.getppid(): a parent that died while this one was
+    # starting would otherwise leave it watching init, for good.
+    creator = multiprocessing.parent_process()
+    exit_with_parent(creator.pid if creator is not None and creator.pid is not None else os.getppid())
+    import broadsheet.tasks.enrich
+    import broadsheet.tasks.extract  # noqa: F401

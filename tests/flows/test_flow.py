@@ -73,6 +73,19 @@ def test_rerunning_adds_no_duplicate_rows(settings: Settings, site: str) -> None
     assert rows(settings, "select count(*) from runs") == [(2,)]
 
 
+def test_a_rerun_with_nothing_new_loads_no_model(settings: Settings) -> None:
+    from broadsheet.tasks.enrich import embeddings, entities, tagger
+
+    source = [source_from_argument(str(CORPUS_DIR))]
+    assert ingest_flow(source, settings).counts.loaded == 5  # few documents: in this process, models loaded
+    loaders = (embeddings.load_encoder, tagger.load_tagger, entities.load_pos_pipeline, entities.load_pipeline)
+    for loader in loaders:
+        loader.cache_clear()
+    summary = ingest_flow(source, settings)
+    assert (summary.counts.extracted, summary.counts.duplicates, summary.counts.loaded) == (5, 5, 0)
+    assert [loader.cache_info().currsize for loader in loaders] == [0, 0, 0, 0]
+
+
 def test_each_source_kind(settings: Settings, httpserver: HTTPServer, tmp_path: Path) -> None:
     page_url = httpserver.url_for("/lisbon")
     httpserver.expect_request("/lisbon").respond_with_data(article_html("Lisbon", PARAGRAPHS["lisbon"]),

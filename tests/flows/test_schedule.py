@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,8 +99,10 @@ def _flow_runs(api: str) -> list[dict]:
 def test_server_and_a_scheduled_ingest(tmp_path: Path) -> None:
     """`broadsheet server` runs, `broadsheet serve` runs a 10 s schedule on it, both stop on SIGTERM."""
     port = _free_port()
+    cache = Path(tempfile.mkdtemp(prefix="bw-", dir="/tmp"))  # short: the warm workers' socket lives there
     env = {**os.environ, "BROADSHEET_SERVER__HOME": str(tmp_path / "prefect"),
-           "BROADSHEET_WAREHOUSE__PATH": str(tmp_path / "w.duckdb")}
+           "BROADSHEET_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"), "XDG_CACHE_HOME": str(cache),
+           "BROADSHEET_PIPELINE__WORKER_IDLE_SECONDS": "5"}
     env.pop("PREFECT_API_URL", None)
     sources = tmp_path / "sources.toml"
     sources.write_text(f'[[sources]]\nname = "corpus"\nlocation = "{REPO / "flows" / "demo_corpus"}"\n'
@@ -119,6 +123,7 @@ def test_server_and_a_scheduled_ingest(tmp_path: Path) -> None:
         assert "source:corpus" in run["tags"] and run["deployment_id"]
         limit = httpx.get(f"{api}/v2/concurrency_limits/broadsheet-warehouse-writer", timeout=10).json()
         assert limit["limit"] == 1
+        assert _warm_workers(cache)  # the scheduled run handed its documents to the warm workers' service
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=60) == 0
     finally:
@@ -128,3 +133,16 @@ def test_server_and_a_scheduled_ingest(tmp_path: Path) -> None:
         server_exit = server.wait(timeout=60)
     assert not (tmp_path / "prefect" / "server.json").exists()
     assert server_exit in (0, -signal.SIGTERM, 143)
+    _wait_for(lambda: not _warm_workers(cache), 120, "the warm workers to end once idle")
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+def _warm_workers(cache: Path) -> list[int]:
+    """The warm workers' service of this cache folder and its workers, while they run."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if str(cache) in " ".join(process.info["cmdline"] or []) and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found += [process.pid, *(child.pid for child in process.children())]
+    return found

@@ -47,6 +47,22 @@ def pages() -> list[Page]:
     return found
 
 
+def test_workers_start_for_a_source_worth_them_with_models_only_for_unseen_documents(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet.config.records import Candidate, Discovery
+    from broadsheet.flows import ingest
+
+    started: list[bool] = []
+    monkeypatch.setattr(workers, "start", lambda settings, models=True: started.append(models))
+    parallel = with_workers(settings, 2, chunk=10)
+    found = Discovery(candidates=[Candidate(f"https://news.example/{n}", "test") for n in range(21)])
+    ingest._start_workers(Discovery(candidates=found.candidates[:20]), parallel)  # one job per worker: no pool
+    ingest._start_workers(found, parallel)  # no warehouse yet: every document is new
+    monkeypatch.setattr(ingest, "seen_urls", lambda target, urls: set(urls))
+    ingest._start_workers(found, parallel)  # a re-run: workers, but no models until something needs them
+    assert started == [True, False]
+
+
 @pytest.mark.slow
 def test_the_pool_gives_what_one_process_gives_in_document_order(settings: Settings, pool: None) -> None:
     alone, parallel = with_workers(settings, 1), with_workers(settings, 2)
@@ -260,3 +276,35 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path, kind: str) -> N
     if orphaned:
         os.kill(worker, signal.SIGKILL)
     assert orphaned == (kind == "unwatched")  # the unwatched one shows what the watch prevents
+
+
+STARTING_ORPHAN_DRIVER = """
+import os, time
+from broadsheet.config.settings import load_settings
+from broadsheet.tasks import workers
+
+if __name__ == "__main__":
+    pool = workers._new_pool(1, load_settings())
+    pool.submit(int)  # spawns the worker; this process dies before the worker's initializer runs
+    print(*pool._processes, flush=True)
+    os._exit(0)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_worker_whose_parent_dies_while_it_starts_ends_too(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "driver.py").write_text(STARTING_ORPHAN_DRIVER)
+    done = subprocess.run([sys.executable, "driver.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    orphaned = _running(worker)
+    if orphaned:
+        os.kill(worker, signal.SIGKILL)
+    assert not orphaned

@@ -67,7 +67,7 @@ def _raise_on_bad(pages: list[Page], *args: object) -> tuple[list, list]:
 
 def test_an_exception_in_extraction_rejects_only_its_document(settings: Settings,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(workers, "extract_articles", _raise_on_bad)
+    monkeypatch.setattr("broadsheet.tasks.extract.extract_articles", _raise_on_bad)  # as the job finds it
     pages = [text_page(name, BODY) for name in ("one", "bad", "two", "three")]
     articles, rejections = workers.extract_pages(pages, alone(settings))
     assert articles == ["file:///news/one.txt", "file:///news/two.txt", "file:///news/three.txt"]
@@ -84,7 +84,7 @@ def test_an_exception_in_enrichment_rejects_only_its_article(settings: Settings,
             raise ValueError("[E088] Text of length 1600000 exceeds maximum of 1000000")
         return [a.article_id for a in articles]
 
-    monkeypatch.setattr(workers, "enrich_articles", enrich_or_raise)
+    monkeypatch.setattr("broadsheet.tasks.enrich.enrich_articles", enrich_or_raise)  # as the job finds it
     articles = [Article(title, f"https://n.example/{title}", f"https://n.example/{title}", "p", title, (), NOW, "en",
                         None, BODY, "h", NOW, "test") for title in ("a", "b", "bad", "c")]
     enriched, enrichments, rejections = workers.enrich(articles, alone(settings))

@@ -168,8 +168,9 @@ def test_an_ingest_that_finds_the_warehouse_locked_for_longer_exits_3(tmp_path: 
 
 @pytest.mark.parametrize(("signum", "code", "workers"), [(signal.SIGTERM, 143, 2), (signal.SIGINT, 130, 1)])
 def test_sigterm_and_sigint_stop_a_run_cleanly(tmp_path: Path, signum: int, code: int, workers: int) -> None:
-    # The run waits inside enrich for a file that never comes, as a batch blocked in a read would.
-    ingest = _start(tmp_path, "--quiet", workers=workers)
+    # The run waits inside enrich for a file that never comes, as a batch blocked in a read would. A pool
+    # starts only for more documents than workers x worker_chunk: one document a job makes the demo's enough.
+    ingest = _start(tmp_path, "--quiet", workers=workers, pipeline__worker_chunk="1")
     children: list[int] = []
     try:
         _wait_for("the run reached enrich", (tmp_path / "mark").exists, ingest, tmp_path)
