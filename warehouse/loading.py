@@ -2,8 +2,10 @@
 
 Loading a staged folder (:mod:`broadsheet.warehouse.staging`) is one short transaction that inserts into
 every table the rows whose key columns are new (an anti-join: the tables hold no primary keys, see
-``KEYS``), puts the new articles in their story clusters (:mod:`broadsheet.warehouse.duplicates`) and
-records the batch id in ``loaded_batches``; the folder is deleted after the commit. So a crash at any
+``KEYS``; the rows inserted stay in temp tables ``fresh_<table>`` for the steps after), puts the new
+articles in their story clusters (:mod:`broadsheet.warehouse.duplicates`), rewrites the article facts
+and aggregates they change (:mod:`broadsheet.warehouse.versions`, :mod:`broadsheet.warehouse.aggregates`)
+and records the batch id in ``loaded_batches``; the folder is deleted after the commit. So a crash at any
 point leaves either a staged batch (loaded by the next run) or a loaded one, never half of one, and
 loading the same batch or the same articles twice adds nothing. On DuckLake the transaction takes the
 writers' turn, so concurrent loads serialise.
