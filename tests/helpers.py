@@ -157,3 +157,12 @@ def make_batch(article_id: str = "a1", text: str = "Body text about Lisbon.") ->
     fetch = FetchRecord(page.url, page.url, 200, "text/html", 14, '"etag"', None, NOW, 5.0)
     rejection = Rejection("fetch", "https://n.example/2", "src", "http_status", "answered HTTP 404")
     return Batch([article], [enrichment], [page], [fetch], [rejection])
+
+
+def process_running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, which nothing may reap here, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import process_running
 
 from broadsheet.config.settings import load_settings
 from broadsheet.flows import prefect_server
@@ -41,13 +42,6 @@ print(json.dumps({"url": url, "early": early.url, "pid": early.process.pid, "run
 '''
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
@@ -62,7 +56,7 @@ def test_a_run_goes_to_a_temporary_server_of_its_own_which_stops_with_the_proces
     assert found["url"] == found["early"] and found["url"].startswith("http://127.0.0.1:")
     assert found["states"] == ["COMPLETED"]
     assert not found["server_code"]  # the server's code ran in its own process only
-    assert not _running(found["pid"])  # stopped as the block ended
+    assert not process_running(found["pid"])  # stopped as the block ended
     assert found["after"] is None  # Prefect points at no API again
     assert "Error" not in done.stderr  # the run's last logs reached the server before it stopped
 

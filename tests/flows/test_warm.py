@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import article_html
+from helpers import article_html, process_running
 
 from broadsheet.config.settings import Settings
 from broadsheet.config.sources import source_from_argument
@@ -34,18 +34,10 @@ def scheduled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     services: list[int] = []
     yield services
     for pid in services:
-        if _running(pid):
+        if process_running(pid):
             os.kill(pid, signal.SIGTERM)  # its workers follow it within a second or two
     shutil.rmtree(cache, ignore_errors=True)
 
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie, which nothing may reap here, is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def warm_settings(settings: Settings, idle_seconds: float) -> Settings:
@@ -90,9 +82,9 @@ def test_warm_workers_end_once_idle(settings: Settings, scheduled: list[int], tm
     scheduled.append(status["pid"])
     processes = [status["pid"], *status["workers"]]
     deadline = time.monotonic() + 120
-    while any(_running(pid) for pid in processes) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in processes) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not any(_running(pid) for pid in processes)
+    assert not any(process_running(pid) for pid in processes)
     assert warm.service_status() is None
 
 

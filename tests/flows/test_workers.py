@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import article_html
+from helpers import article_html, process_running
 
 from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
@@ -246,14 +246,6 @@ if __name__ == "__main__":
 """
 
 
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie, which nothing may reap here, is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
@@ -270,9 +262,9 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path, kind: str) -> N
     parent.kill()  # SIGKILL: nothing of the parent's can stop its pool
     parent.wait(timeout=30)
     deadline = time.monotonic() + (15 if kind == "watched" else 3)
-    while _running(worker) and time.monotonic() < deadline:
+    while process_running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    orphaned = _running(worker)
+    orphaned = process_running(worker)
     if orphaned:
         os.kill(worker, signal.SIGKILL)
     assert orphaned == (kind == "unwatched")  # the unwatched one shows what the watch prevents
@@ -302,9 +294,9 @@ def test_a_worker_whose_parent_dies_while_it_starts_ends_too(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "driver.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     worker = int(done.stdout.split()[0])
     deadline = time.monotonic() + 60
-    while _running(worker) and time.monotonic() < deadline:
+    while process_running(worker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    orphaned = _running(worker)
+    orphaned = process_running(worker)
     if orphaned:
         os.kill(worker, signal.SIGKILL)
     assert not orphaned
