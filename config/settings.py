@@ -399,15 +399,24 @@ def prefect_environment() -> dict[str, str]:
     }
 
 
-def apply_process_environment(quiet: bool = False) -> None:
+#: Where a flow's or a task's run log goes (``get_run_logger()``): broadsheet's own lines, not Prefect's.
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def apply_process_environment(quiet: bool = False, run_warnings: bool = False) -> None:
     """Set :func:`prefect_environment` defaults in this process; call before importing prefect.
 
-    ``quiet`` lowers Prefect's log level to errors (it only takes effect before prefect is imported).
+    ``quiet`` lowers Prefect's log level to errors; with ``run_warnings`` the runs' own log still shows its
+    warnings (a wait for a locked warehouse, a batch left staged). Both take effect only before prefect is
+    imported, and are inherited by the processes this one starts.
     """
     for key, value in prefect_environment().items():
         os.environ.setdefault(key, value)
     if quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "ERROR"
+        for name in RUN_LOGGERS:  # Prefect reads PREFECT_LOGGING_<path in its logging.yml> as overrides
+            key = "PREFECT_LOGGING_LOGGERS_" + name.upper().replace(".", "_") + "_LEVEL"
+            os.environ[key] = "WARNING" if run_warnings else "ERROR"
 
 
 def prefect_api_url() -> str | None:

@@ -5,9 +5,9 @@ Commands only parse arguments, call library functions and print (:mod:`.output`:
 the versioned machine format of ``--format``). Exit codes scripts can rely on: 0 success, 1 unexpected
 failure, 2 bad usage, settings or SQL statement, 3 warehouse unavailable (missing or locked), 4 an ingest
 could not read one of its sources at all, 130 and 143 a run stopped by SIGINT (Ctrl-C) or SIGTERM (recorded
-``interrupted``; a second signal stops at once). ``--quiet`` prints nothing but errors. Library log lines and
-Python warnings are shown only with ``broadsheet --verbose COMMAND``; ``serve`` always shows its runs'
-log lines (they are its output)."""
+``interrupted``; a second signal stops at once). ``--quiet`` prints nothing but errors. A run's own warnings
+(a wait for a locked warehouse) are shown; library log lines and Python warnings only with
+``broadsheet --verbose COMMAND``; ``serve`` always shows its runs' log lines (they are its output)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from rich.text import Text
 from broadsheet.config.errors import BroadsheetError, ConfigError, QueryError, WarehouseError
 from broadsheet.config.settings import (
     DEFAULT_SOURCES_FILE,
+    RUN_LOGGERS,
     Settings,
     apply_process_environment,
     prefect_api_url,
@@ -84,13 +85,15 @@ def _global_options(verbose: Annotated[bool, typer.Option(
 
 
 def _quiet_logging(quiet: bool) -> None:
-    """Library log lines at errors only, unless ``--verbose`` (before prefect is imported)."""
+    """Library log lines at errors only, unless ``--verbose``; the runs' own warnings too when ``quiet``
+    (before prefect is imported)."""
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
     if quiet or not _verbose:
-        apply_process_environment(quiet=True)
-        for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+        apply_process_environment(quiet=True, run_warnings=not quiet)
+        logging.getLogger("prefect").setLevel(logging.ERROR)
+        for name in RUN_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR if quiet else logging.WARNING)
 
 
 @app.command()

@@ -23,6 +23,17 @@ SAMPLE_TEXT = SHARED / "samples" / "us-senators-meet-mek-leader-in-tirana.txt"
 CORPUS = REPO / "flows" / "demo_corpus"
 
 
+@pytest.fixture(autouse=True)
+def _own_environment() -> Iterator[None]:
+    """Each test starts from the session's environment: the CLI sets variables in its own process
+    (``PREFECT_LOGGING_LEVEL`` when not ``--verbose``), and a CLI run in-process must not pass them on to
+    the subprocesses of later tests."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Default settings with a fresh warehouse under tmp_path and loopback fetching allowed.
