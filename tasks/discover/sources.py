@@ -39,12 +39,14 @@ from broadsheet.tasks.fetch import (
     is_html,
     is_url,
     read_local,
+    read_regular_file,
     robots_url,
 )
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".txt")
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json", ".xml.gz")
 SITEMAP_ROOTS = (b"<urlset", b"<sitemapindex")
+URL_LIST_MAX_BYTES = 1_000_000_000  # a million URLs is ~100 MB; past this, a list is more likely a mistake
 ValidatorLookup = Callable[[list[str]], Mapping[str, Validators]]
 
 __all__ = ["DiscoverContext", "discover_folder", "discover_source", "discover_url_list"]
@@ -97,15 +99,15 @@ def _discover(source: SourceConfig, context: DiscoverContext) -> Discovery:
         raise FetchError(f"{location} is neither an http(s) URL nor an existing file or folder",
                          code="unreadable_file")
     if kind == "folder" or (kind == "auto" and path.is_dir()):
-        return discover_folder(path, source.name)
+        return discover_folder(path, source.name, context.http.timeout_seconds)
     if not path.is_file():
         raise FetchError(f"{location} is not a regular file (a FIFO, socket or device); only files are read",
                          code="unreadable_file")
     if kind == "warc" or (kind == "auto" and is_archive(path)):
-        candidates, rejections = discover_archive(path, source.name)
+        candidates, rejections = discover_archive(path, source.name, context.http.timeout_seconds)
         return Discovery(candidates=candidates, rejections=rejections)
-    if kind == "urls" or (kind == "auto" and _looks_like_url_list(path)):
-        return discover_url_list(path, source.name)
+    if kind == "urls" or (kind == "auto" and _looks_like_url_list(path, context.http.timeout_seconds)):
+        return discover_url_list(path, source.name, context.http.timeout_seconds)
     candidate = Candidate(file_url(path), source.name)
     if kind in ("feed", "sitemap") or (kind == "auto" and path.name.lower().endswith(FEED_SUFFIXES)):
         page = read_local(candidate, context.http.max_body_bytes, context.http.timeout_seconds)
@@ -183,13 +185,14 @@ def _as_discovery(rejection: Rejection) -> Rejection:
                      rejection.message, rejection.transient)
 
 
-def discover_folder(folder: Path, source: str) -> Discovery:
+def discover_folder(folder: Path, source: str, timeout_seconds: float | None = None) -> Discovery:
     """Every document and WARC/ARC file under ``folder``, in path order; other files are rejected by name.
 
     Hidden files and folders (a name starting with ".") are skipped, as editors and VCS keep them.
     Symbolic links to folders are not followed; a link to a file outside ``folder`` is rejected
     (``outside_folder``), and so are a broken link, a link loop, and anything but a regular file (a FIFO
-    would block the read forever) (``unreadable_file``).
+    would block the read forever) (``unreadable_file``). A WARC/ARC file is read with ``timeout_seconds``
+    (:func:`~broadsheet.tasks.fetch.discover_archive`).
     """
     found = Discovery()
     visible = (p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts))
@@ -202,7 +205,7 @@ def discover_folder(folder: Path, source: str) -> Discovery:
         if name.endswith(DOCUMENT_SUFFIXES):
             found.candidates.append(Candidate(file_url(path), source))
         elif is_archive(path):
-            candidates, rejections = discover_archive(path, source)
+            candidates, rejections = discover_archive(path, source, timeout_seconds)
             found.extend(Discovery(candidates=candidates, rejections=rejections))
         else:
             found.rejections.append(Rejection(
@@ -237,11 +240,11 @@ def _not_a_file(path: Path, source: str) -> Rejection | None:
                      f"{path} is not a regular file (a FIFO, socket or device); only files are read")
 
 
-def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+def _url_lines(path: Path, timeout_seconds: float | None) -> Iterator[tuple[int, str]]:
+    raw = read_regular_file(path, URL_LIST_MAX_BYTES + 1, timeout_seconds)
+    if len(raw) > URL_LIST_MAX_BYTES:
+        raise FetchError(f"{path} is larger than {URL_LIST_MAX_BYTES:,} bytes: split the list", code="too_large")
+    text = raw.decode("utf-8", errors="replace")
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
@@ -251,11 +254,10 @@ def _url_lines(path: Path) -> Iterator[tuple[int, str]]:
 _URL_SHAPE = re.compile(r"[a-z][a-z0-9+.-]*:\S+\Z", re.IGNORECASE)
 
 
-def _looks_like_url_list(path: Path) -> bool:
+def _looks_like_url_list(path: Path, timeout_seconds: float | None) -> bool:
     if not path.is_file() or not path.name.lower().endswith((".txt", ".urls", ".lst", ".list")):
         return False
-    with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
+    head = read_regular_file(path, 4096, timeout_seconds).decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     head_lines = lines[:20]
     # Every line shaped like a URL and one of them http(s): a stray file: or ftp: line is rejected on its
@@ -263,10 +265,11 @@ def _looks_like_url_list(path: Path) -> bool:
     return any(is_url(ln) for ln in head_lines) and all(_URL_SHAPE.match(ln) for ln in head_lines)
 
 
-def discover_url_list(path: Path, source: str) -> Discovery:
-    """One candidate per URL line of a text file (a plain-text sitemap is one); ``#`` starts a comment."""
+def discover_url_list(path: Path, source: str, timeout_seconds: float | None = None) -> Discovery:
+    """One candidate per URL line of a text file (a plain-text sitemap is one); ``#`` starts a comment.
+    The file is read whole, within ``timeout_seconds`` (:func:`~broadsheet.tasks.fetch.read_regular_file`)."""
     found = Discovery()
-    for number, line in _url_lines(path):
+    for number, line in _url_lines(path, timeout_seconds):
         if " " not in line and is_url(line):
             found.candidates.append(Candidate(line, source))
         else:

@@ -14,6 +14,7 @@ from broadsheet.tasks.fetch.documents import (
     is_html,
     local_path,
     read_local,
+    read_regular_file,
     require_html,
 )
 from broadsheet.tasks.fetch.fetcher import FetchOutcome, FetchState, fetch_pages
@@ -22,5 +23,5 @@ from broadsheet.tasks.fetch.robots import robots_url, sitemap_lines
 from broadsheet.tasks.fetch.warc import discover_archive, is_archive
 
 __all__ = ["FetchOutcome", "FetchState", "decode_html", "discover_archive", "fetch_pages", "file_url", "gunzip_capped",
-           "is_archive", "is_feed", "is_html", "is_url", "local_path", "read_local", "require_html", "robots_url",
-           "sitemap_lines"]
+           "is_archive", "is_feed", "is_html", "is_url", "local_path", "read_local", "read_regular_file",
+           "require_html", "robots_url", "sitemap_lines"]

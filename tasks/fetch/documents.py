@@ -17,14 +17,17 @@ import re
 import stat
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO, TypeVar, cast
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import Candidate, Page, Rejection
+
+T = TypeVar("T")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
@@ -100,14 +103,7 @@ def read_regular_file(path: Path, limit: int, timeout_seconds: float | None = No
     A regular file's read waits only for its filesystem; with ``timeout_seconds`` it is read in a thread of
     its own, and one still reading then (a stalled network or FUSE mount) is a transient ``timeout``: the
     thread is left to its read, and never holds the process's exit up."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.close(descriptor)
-        raise FetchError(f"{path} is not a regular file (a folder, FIFO, socket or device); only files are read",
-                         code="unreadable_file")
+    descriptor = _open_regular(path)
     if timeout_seconds is None:
         return _read_opened(descriptor, limit, path)
     outcome: Future[bytes] = Future()
@@ -118,6 +114,84 @@ def read_regular_file(path: Path, limit: int, timeout_seconds: float | None = No
     except TimeoutError:
         raise FetchError(f"reading {path} took longer than http.timeout_seconds={timeout_seconds:g} (is its "
                          "filesystem a stalled network or FUSE mount?)", code="timeout", transient=True) from None
+
+
+def read_watched(path: Path, work: Callable[[BinaryIO], T], timeout_seconds: float | None = None) -> T:
+    """``work`` on the regular file at ``path`` opened for reading, for a file read piece by piece (a WARC).
+
+    Opened and checked as :func:`read_regular_file` does. With ``timeout_seconds``, ``work`` runs in a thread
+    of its own and may take as long as it reads on; when no byte came through for that long (checked every
+    ``timeout_seconds``), the file is on a stalled filesystem: a transient ``timeout``, the thread left to
+    its read. ``work`` must then not share what it fills with the caller (it may go on later)."""
+    descriptor = _open_regular(path)
+    if timeout_seconds is None:
+        with os.fdopen(descriptor, "rb") as handle:
+            return work(handle)
+    reader = _CountingReader()
+    outcome: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            with os.fdopen(descriptor, "rb") as handle:
+                reader.handle = handle
+                outcome.set_result(work(cast(BinaryIO, reader)))
+        except BaseException as exc:  # handed to the waiting caller, which raises it
+            outcome.set_exception(exc)
+
+    threading.Thread(target=run, name="broadsheet-local-read", daemon=True).start()
+    seen = 0
+    while True:
+        try:
+            return outcome.result(timeout_seconds)
+        except TimeoutError:
+            if reader.bytes_read == seen:
+                raise FetchError(f"reading {path} got no byte for http.timeout_seconds={timeout_seconds:g} (is "
+                                 "its filesystem a stalled network or FUSE mount?)", code="timeout",
+                                 transient=True) from None
+            seen = reader.bytes_read
+
+
+class _CountingReader:
+    """The reading half of a binary file, counting the bytes read through it (how a watcher tells a long
+    read from a stalled one)."""
+
+    def __init__(self) -> None:
+        self.handle: BinaryIO | None = None
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        assert self.handle is not None
+        data = self.handle.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        assert self.handle is not None
+        data = self.handle.readline(size)
+        self.bytes_read += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        assert self.handle is not None
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        assert self.handle is not None
+        return self.handle.tell()
+
+
+def _open_regular(path: Path) -> int:
+    """A descriptor of the regular file at ``path``, opened without blocking (a FIFO would wait for a writer);
+    FetchError ``unreadable_file`` for anything else."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FetchError(f"{path} is not a regular file (a folder, FIFO, socket or device); only files are read",
+                         code="unreadable_file")
+    return descriptor
 
 
 def _read_into(outcome: Future[bytes], descriptor: int, limit: int, path: Path) -> None:

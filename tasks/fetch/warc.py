@@ -8,10 +8,12 @@ processed batch by batch like any other source. Each record is checked as discov
 never a candidate, and the file's other records are still read. A file that breaks off into garbage keeps
 the records before the break and is rejected from there on (``bad_warc``). A record archived with a
 non-2xx status is rejected as ``http_status``; its date (``WARC-Date``) becomes the page's ``fetched_at``.
+A file whose reads stall (a stalled network or FUSE mount) is a ``timeout`` rejection, not a hung run.
 """
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +27,7 @@ from warcio.recordloader import ArcWarcRecord
 from broadsheet.config.errors import FetchError
 from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
 from broadsheet.tasks.fetch.charset import charset_of
-from broadsheet.tasks.fetch.documents import file_url, sniff_content_type
+from broadsheet.tasks.fetch.documents import file_url, read_watched, sniff_content_type
 from broadsheet.tasks.fetch.guard import parse_http_url
 from broadsheet.tasks.fetch.warc_integrity import check_record, next_record_start
 
@@ -62,17 +64,27 @@ class _Reading:
     end: int = 0  # where the records read so far end: what follows must be another record
 
 
-def discover_archive(path: Path, source: str) -> tuple[list[Candidate], list[Rejection]]:
-    """One candidate per document record of a WARC/ARC file; unreadable parts become rejections."""
+def discover_archive(path: Path, source: str, timeout_seconds: float | None = None,
+                     ) -> tuple[list[Candidate], list[Rejection]]:
+    """One candidate per document record of a WARC/ARC file; unreadable parts become rejections. With
+    ``timeout_seconds``, a file whose reads stall that long (:func:`read_watched`) is a ``timeout``
+    rejection, the records read before it kept."""
     reading = _Reading(path, source)
-    start: int | None = 0
-    try:
-        with path.open("rb") as handle:
+
+    def read(handle: BinaryIO) -> str | None:
+        start: int | None = 0
+        try:
             while start is not None:
                 start = _read_from(handle, start, reading)
-        problem = _unread_tail(path, reading.end)
-    except _BROKEN as exc:
-        problem = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            return _unread_tail(handle, reading.end)
+        except _BROKEN as exc:
+            return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+    try:
+        problem = read_watched(path, read, timeout_seconds)
+    except FetchError as exc:  # the thread may still add records: keep what was read by now
+        return list(reading.candidates), [*reading.rejections, Rejection.from_error(
+            "discover", file_url(path), source, exc)]
     if problem:
         reading.rejections.append(Rejection(
             "discover", f"{file_url(path)}#{reading.end}", source, "bad_warc",
@@ -123,13 +135,11 @@ def _add_record(record: ArcWarcRecord, path: Path, offset: int, source: str, can
                                 archive=ArchiveRef(str(path.resolve()), offset)))
 
 
-def _unread_tail(path: Path, end: int) -> str | None:
+def _unread_tail(handle: BinaryIO, end: int) -> str | None:
     """What is wrong with the bytes after the last record warcio could read (it stops quietly at garbage)."""
-    with path.open("rb") as handle:
-        handle.seek(end)
-        tail = handle.read(64)
-    if tail.strip(b"\r\n\x00 "):
-        return f"{path.stat().st_size - end} bytes after the last whole record are not a record (truncated?)"
+    handle.seek(end)
+    if handle.read(64).strip(b"\r\n\x00 "):
+        return f"{handle.seek(0, os.SEEK_END) - end} bytes after the last whole record are not a record (truncated?)"
     return None
 
 
