@@ -147,7 +147,8 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
         insert into article_clusters
         select b.article_id, coalesce(md5('a' || b.copy_of)[:32], b.article_id),
                case when b.copy_of is not null then 'near' when b.url_number <> b.i then 'revision'
-                    else 'original' end, 0.9, null, [], timestamptz '2025-01-01'
+                    else 'original' end, 0.9, null, [], timestamptz '2025-01-01',
+               null  -- article_key: rebuild_derived sets it
         from base b""")
     conn.execute("insert into minhash_bands select (hash(article_id, band) // 2)::bigint, article_id "
                  "from article_clusters, range(32) t(band)")
