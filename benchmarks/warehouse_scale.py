@@ -150,7 +150,8 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                     else 'original' end, 0.9, null, [], timestamptz '2025-01-01',
                null  -- article_key: rebuild_derived sets it
         from base b""")
-    conn.execute("insert into minhash_bands select (hash(article_id, band) // 2)::bigint, article_id "
+    conn.execute("insert into minhash_bands "
+                 "select ((hash(article_id, band) % 4294967296)::bigint - 2147483648)::integer, article_id "
                  "from article_clusters, range(32) t(band)")
     conn.execute("drop table base")
     rebuild_derived(conn)

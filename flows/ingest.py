@@ -164,7 +164,7 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
     progress.expect("batches", len(chunks))
     _start_workers(discovery, settings)
     total, submitted = len(discovery.candidates), 0
-    in_flight: deque[Future[tuple[RunCounts, Batch, int]]] = deque()
+    in_flight: deque[Future[tuple[RunCounts, list[Rejection], int]]] = deque()
     with _batch_threads() as threads:
         for number, chunk in enumerate(chunks, 1):
             first, last = submitted + 1, submitted + len(chunk)
@@ -173,9 +173,9 @@ def _ingest_source(source: SourceConfig, settings: Settings, run_id: str,
             in_flight.append(threads.submit(context.run, _run_batch, chunk, carry, run_id, settings, label))
             carry, submitted = Batch(), submitted + len(chunk)
             while in_flight and (len(in_flight) >= BATCHES_IN_FLIGHT or number == len(chunks)):
-                batch_counts, batch, pending = in_flight.popleft().result()
+                batch_counts, batch_rejections, pending = in_flight.popleft().result()
                 counts.add(batch_counts)
-                rejections += batch.rejections
+                rejections += batch_rejections
                 progress.advance("batches", 1)
     return counts, rejections, pending
 
@@ -221,8 +221,9 @@ def _carry(discovery: Discovery) -> Batch:
 
 
 def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
-               settings: Settings, label: str) -> tuple[RunCounts, Batch, int]:
-    """One batch through every stage; task runs are named after the batch they work on."""
+               settings: Settings, label: str) -> tuple[RunCounts, list[Rejection], int]:
+    """One batch through every stage; task runs are named after the batch they work on. Only its counts and
+    rejections outlive it: its page bodies, texts and embeddings are freed once loaded."""
     fetched = run(fetch_task, f"fetch {label}", candidates, settings)
     pages = carry.pages + fetched.pages
     progress.expect("extract", len(pages))
@@ -235,7 +236,7 @@ def _run_batch(candidates: list[Candidate], carry: Batch, run_id: str,
     loaded = run(load_task, f"load {label}", batch, run_id, settings)
     counts = RunCounts(fetched=len(pages), not_modified=len(fetched.not_modified), extracted=extracted,
                        duplicates=extracted - len(fresh), enriched=len(enrichments), loaded=loaded.articles)
-    return counts, batch, loaded.pending
+    return counts, batch.rejections, loaded.pending
 
 
 def _record_config(conn: duckdb.DuckDBPyConnection, sources: list[SourceConfig], settings: Settings) -> None:

@@ -39,7 +39,7 @@ def find_members(conn: duckdb.DuckDBPyConnection, urls: list[str], hashes: list[
                           ("article_clusters", "seen_clusters")):
         conn.execute(f"create or replace temp table {target} as select * from {table} limit 0")
     # The one lookup that reads a whole column: 32 band keys per article (no index pays, benchmarks/RESULTS.md).
-    copy_rows(conn, "minhash_bands", "band_hits", "band_key in (select unnest(?::json::bigint[]))", [json_list(keys)])
+    copy_rows(conn, "minhash_bands", "band_hits", "band_key in (select unnest(?::json::integer[]))", [json_list(keys)])
     copy_rows(conn, "article_facts", "seen_facts", _SEEN_FACTS)
     copy_rows(conn, "article_clusters", "seen_clusters", _SEEN_CLUSTERS)
     rows = conn.execute(query("cluster_candidates"), [CANDIDATES_PER_BAND]).fetchall()

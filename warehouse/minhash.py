@@ -54,12 +54,14 @@ def minhash(text: str, shingle_words: int = 5) -> tuple[int, ...]:
 
 
 def band_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
-    """One signed 64-bit key per band: equal keys mean equal band values (up to hash collisions)."""
+    """One signed 32-bit key per band: equal band values give equal keys; a key shared by chance only adds a
+    candidate, compared by its whole signature. The first 4 bytes of an 8-byte digest (the keys of migration
+    0013, which kept the low half of the 64-bit keys stored before)."""
     keys = []
     for band in range(BANDS):
         rows = signature[band * ROWS_PER_BAND:(band + 1) * ROWS_PER_BAND]
         digest = hashlib.blake2b(f"{band}:{rows}".encode(), digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
+        keys.append(int.from_bytes(digest[:4], "little", signed=True))
     return tuple(keys)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from helpers import DAY, FLOOD, WIRE, article, batch_of, duckdb_target, load, query
 
@@ -139,6 +141,43 @@ def test_a_changed_text_at_a_known_url_is_a_revision(tmp_path: Path) -> None:
     # Loading the first version again adds nothing and does not make it the latest.
     assert load(target, batch_of(first), run_id="run3").articles == 0
     assert query(target, "select article_id from latest_articles") == [(second.article_id,)]
+
+
+def _band_keys_64(signature: tuple[int, ...]) -> list[int]:
+    """The band keys stored before migration 0013: the whole 8-byte digest of each band."""
+    rows = 128 // 32
+    return [int.from_bytes(hashlib.blake2b(f"{band}:{signature[band * rows:(band + 1) * rows]}".encode(),
+                                           digest_size=8).digest(), "little", signed=True) for band in range(32)]
+
+
+def test_band_keys_stored_before_0013_are_narrowed_to_the_keys_of_new_articles(tmp_path: Path) -> None:
+    target = duckdb_target(tmp_path)
+    wire = article("https://wire.example/rates", WIRE, source="wire")
+    flood = article("https://paper.example/flood", FLOOD, source="paper")
+    load(target, batch_of(wire, flood), run_id="run1")
+    # The warehouse as schema 12 left it: 64-bit keys, and 0013 not applied.
+    conn = duckdb.connect(str(target.path))
+    signatures = dict(conn.execute("select article_id, minhash from article_clusters").fetchall())
+    conn.execute("drop table minhash_bands")
+    conn.execute("create table minhash_bands (band_key bigint not null, article_id varchar not null)")
+    conn.executemany("insert into minhash_bands values (?, ?)",
+                     [(key, a) for a, signature in signatures.items() for key in _band_keys_64(tuple(signature))])
+    conn.execute("delete from schema_migrations where version = 13")
+    assert max(k for (k,) in conn.execute("select band_key from minhash_bands").fetchall()) > 2**31
+    conn.close()
+
+    repost = article("https://blog.example/rates", WIRE.replace("on Tuesday", "this week") + " Our view follows.",
+                     source="blog", seen=DAY + timedelta(hours=3))
+    load(target, batch_of(repost), run_id="run2")  # its writer applies 0013 first
+
+    stored = query(target, "select article_id, list_sort(list(band_key)) from minhash_bands group by article_id")
+    assert dict(stored) == {a: sorted(set(band_keys(tuple(s)))) for a, s in
+                            [*signatures.items(), (repost.article_id, minhash(repost.text))]}
+    assert query(target, "select data_type from information_schema.columns "
+                         "where table_name = 'minhash_bands' and column_name = 'band_key'") == [("INTEGER",)]
+    # The repost found the wire story by the converted keys.
+    assert query(target, "select match_kind, cluster_id from article_clusters where article_id = ?",
+                 [repost.article_id]) == [("near", wire.article_id)]
 
 
 def test_a_story_copied_many_times_stays_one_cluster_and_its_candidate_lookup_is_bounded(tmp_path: Path) -> None:

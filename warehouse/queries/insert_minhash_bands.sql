@@ -2,4 +2,4 @@
 -- (article_id, keys).
 insert into minhash_bands
 select unnest(bands.keys), bands.article_id
-from (select unnest(?::json::struct(article_id varchar, keys bigint[])[], recursive := true)) as bands
+from (select unnest(?::json::struct(article_id varchar, keys integer[])[], recursive := true)) as bands
