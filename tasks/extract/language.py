@@ -22,12 +22,16 @@ _NOT_LETTERS = re.compile(r"[\W\d_]+")
 
 @lru_cache(maxsize=4)
 def _identifier(candidates: tuple[str, ...]) -> Any:
+    """py3langid's identifier over the candidates' columns only. ``set_languages`` would keep the whole model
+    beside them (28 MB of probabilities in every process that extracts); a new identifier keeps what it uses."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    known = set(identifier.nb_classes)
-    identifier.set_languages([c for c in candidates if c in known] if candidates else None)
-    return identifier
+    whole = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    if not candidates:
+        return whole
+    kept = [i for i, code in enumerate(whole.nb_classes) if code in set(candidates)]
+    return LanguageIdentifier(whole.nb_ptc[:, kept], whole.nb_pc[kept], [whole.nb_classes[i] for i in kept],
+                              whole.tk_nextmove, whole.tk_output, norm_probs=True, tk_row=whole.tk_row)
 
 
 def words_of(text: str) -> str:
