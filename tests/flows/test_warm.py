@@ -73,12 +73,23 @@ def test_scheduled_runs_share_the_same_warm_workers(settings: Settings, schedule
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
-def test_warm_workers_end_once_idle(settings: Settings, scheduled: list[int], tmp_path: Path) -> None:
+def test_warm_workers_end_once_idle(settings: Settings, scheduled: list[int], tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The service's processes are read while the run is attached: a second after the run it may be gone already.
+    seen: list[dict] = []
+    attach = warm.attach
+
+    def attach_and_look(*args: object) -> bool:
+        attached = attach(*args)  # type: ignore[arg-type]
+        seen.append(warm.service_status() or {})
+        return attached
+
+    monkeypatch.setattr(warm, "attach", attach_and_look)
     summary = ingest_flow([source_from_argument(str(folder_of_articles(tmp_path, "only")))],
                           warm_settings(settings, idle_seconds=1))
     assert summary.counts.loaded == 3
-    status = warm.service_status()
-    assert status is not None and len(status["workers"]) == 2
+    [status] = seen
+    assert len(status["workers"]) == 2
     scheduled.append(status["pid"])
     processes = [status["pid"], *status["workers"]]
     deadline = time.monotonic() + 120
