@@ -33,6 +33,7 @@ from broadsheet.tasks.extract.identity import (
 )
 from broadsheet.tasks.extract.language import detect_language, language_fit
 from broadsheet.tasks.fetch import decode_html, is_html
+from broadsheet.tasks.fetch.plausibility import unreadable_share
 
 
 def extractor_version(settings: ExtractSettings) -> str:
@@ -52,6 +53,8 @@ _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
 MAX_TITLE_CHARS = 1_000
 MAX_AUTHORS = 20
 MAX_NAME_CHARS = 200
+# Above this share of unreadable characters a text is binary bytes (random bytes read as UTF-8: about 60%).
+UNREADABLE_SHARE = 0.05
 
 
 def extract_article(page: Page, settings: ExtractSettings) -> Article:
@@ -71,6 +74,10 @@ def extract_article(page: Page, settings: ExtractSettings) -> Article:
             f"extract.min_text_chars={settings.min_text_chars}); is it an index, paywall or script page?",
             code="no_text",
         )
+    if (share := unreadable_share(text)) > UNREADABLE_SHARE:
+        raise ExtractError(f"{page.url} is not text: {share:.0%} of the {len(text)} characters extracted are "
+                           "control characters or undecodable bytes; is it a binary file served as HTML?",
+                           code="no_text")
     canonical = declared_canonical(page.final_url, fields.get("canonical"))  # rel=canonical, when trusted
     text_hash = content_hash(text)
     return Article(

@@ -96,6 +96,17 @@ def plausible(content: bytes, encoding: str) -> bool:
     return not oddity(text).garbled
 
 
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\ud800-\udfff]")
+
+
+def unreadable_share(text: str) -> float:
+    """The share of ``text``'s characters that no writing uses: controls, U+FFFD, private-use, surrogates.
+
+    Binary bytes make text of this kind whatever they are read as; real text, even badly decoded, has few.
+    """
+    return len(_UNREADABLE.findall(text)) / len(text) if text else 0.0
+
+
 def oddity(text: str) -> Oddity:
     bad = len(_ASCII_CONTROL.findall(text))
     odd = non_ascii = accented = 0
