@@ -32,8 +32,7 @@ from broadsheet.tasks.extract.identity import (
     normalize_text,
 )
 from broadsheet.tasks.extract.language import detect_language, language_fit
-from broadsheet.tasks.fetch import decode_html, is_html
-from broadsheet.tasks.fetch.plausibility import unreadable_share
+from broadsheet.tasks.fetch import decode_html, is_html, unreadable_share
 
 
 def extractor_version(settings: ExtractSettings) -> str:

@@ -19,9 +19,10 @@ from broadsheet.tasks.fetch.documents import (
 )
 from broadsheet.tasks.fetch.fetcher import FetchOutcome, FetchState, fetch_pages
 from broadsheet.tasks.fetch.guard import is_url
+from broadsheet.tasks.fetch.plausibility import unreadable_share
 from broadsheet.tasks.fetch.robots import robots_url, sitemap_lines
 from broadsheet.tasks.fetch.warc import discover_archive, is_archive
 
 __all__ = ["FetchOutcome", "FetchState", "decode_html", "discover_archive", "fetch_pages", "file_url", "gunzip_capped",
            "is_archive", "is_feed", "is_html", "is_url", "local_path", "read_local", "read_regular_file",
-           "require_html", "robots_url", "sitemap_lines"]
+           "require_html", "robots_url", "sitemap_lines", "unreadable_share"]
