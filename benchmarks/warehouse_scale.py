@@ -158,7 +158,7 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
 
 
 def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
-    """Versions, clusters and aggregates as migrations 0010 and 0012 compute them for a warehouse loaded
+    """Versions, clusters and aggregates as migrations 0010, 0012 and 0014 compute them for a warehouse loaded
     before them (loads keep them): the tables are built again by the migrations' own statements."""
     conn.execute("update entities set entity_key = md5_number_lower(entity_id)")
     conn.execute("update article_clusters set article_key = md5_number_lower(article_id)")
@@ -167,6 +167,7 @@ def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute((MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8"))
     derived = (MIGRATIONS_DIR / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
     conn.execute("create table article_facts__new" + derived.split("create table article_facts__new", 1)[1])
+    conn.execute((MIGRATIONS_DIR / "0014_add_fact_mentions_and_subtopics.sql").read_text(encoding="utf-8"))
 
 
 def new_batch(number: int, size: int) -> Batch:

@@ -90,12 +90,15 @@ def _rebuild_sql() -> list[str]:
     core = (folder / "0010_add_article_facts.sql").read_text(encoding="utf-8").replace("article_facts", "rb_facts0")
     derived = (folder / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
     derived = "create table article_facts__new" + derived.split("create table article_facts__new", 1)[1]
-    derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
+    derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts12")
     derived = derived.replace("article_facts", "rb_facts0")
     for table, scratch in DERIVED_TABLES.items():
         if table != "article_facts":
             derived = derived.replace(table, scratch)
-    return [(core + derived).replace("create table ", "create temp table ")]
+    explorer = (folder / "0014_add_fact_mentions_and_subtopics.sql").read_text(encoding="utf-8")
+    explorer = explorer.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
+    explorer = explorer.replace("article_facts", "rb_facts12")
+    return [(core + derived + explorer).replace("create table ", "create temp table ")]
 
 
 def derived_rows(target: Target, *, rebuilt: bool = False) -> dict[str, list[tuple]]:

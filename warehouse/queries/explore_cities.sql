@@ -1,20 +1,32 @@
 -- Cities on the map: every city (gazetteer place with coordinates) the selection names, with its
--- stories and articles.
+-- stories and articles, from the entity keys article_facts lists per article.
+with cities as (
+    select
+        entities.entity_key, entities.entity_id, entities.name, entities.country_code, entities.latitude,
+        entities.longitude
+    from entities
+    where entities.entity_type = 'place'
+        and entities.gazetteer_id like 'city:%'
+        and entities.latitude is not null
+        and entities.longitude is not null
+),
+
+named as (
+    select selection.article_key, selection.cluster_key, unnest(facts.entity_keys) as entity_key
+    from selection
+    inner join article_facts as facts on facts.article_key = selection.article_key and facts.is_latest
+)
+
 select
-    entities.entity_id,
-    entities.name,
-    entities.country_code,
-    entities.latitude,
-    entities.longitude,
-    count(distinct selection.cluster_id) as stories,
-    count(distinct selection.article_id) as articles
-from selection
-inner join article_entities on article_entities.article_id = selection.article_id
-inner join entities on entities.entity_id = article_entities.entity_id
-where entities.entity_type = 'place'
-    and entities.gazetteer_id like 'city:%'
-    and entities.latitude is not null
-    and entities.longitude is not null
-group by entities.entity_id, entities.name, entities.country_code, entities.latitude, entities.longitude
-order by stories desc, entities.name
+    cities.entity_id,
+    cities.name,
+    cities.country_code,
+    cities.latitude,
+    cities.longitude,
+    count(distinct named.cluster_key) as stories,
+    count(distinct named.article_key) as articles
+from named
+inner join cities on cities.entity_key = named.entity_key
+group by cities.entity_id, cities.name, cities.country_code, cities.latitude, cities.longitude
+order by stories desc, cities.name
 limit 500

@@ -1,31 +1,58 @@
 -- Top entities of each type in the selection, by stories, with their trend for a sparkline: stories per
 -- day over the selection's days, oldest first (per so many days when that would be over 60 points).
+-- Entities and their body mentions come from the lists article_facts keeps per article (entity_keys and
+-- entity_mentions, side by side). An entity's stories are its articles less the extra articles of one
+-- story, so only the stories with several selected articles are grouped by story.
 with named as materialized (
     select
-        article_entities.entity_id,
-        selection.article_id,
-        selection.cluster_id,
-        selection.article_date,
-        article_entities.mentions
+        unnest(facts.entity_keys) as entity_key,
+        unnest(facts.entity_mentions) as mentions,
+        selection.cluster_key,
+        selection.article_date
     from selection
-    inner join article_entities on article_entities.article_id = selection.article_id
+    inner join article_facts as facts on facts.article_key = selection.article_key and facts.is_latest
+),
+
+counted as (
+    select named.entity_key, count(*) as articles, sum(named.mentions) as mentions
+    from named
+    group by named.entity_key
+),
+
+shared_stories as (
+    select selection.cluster_key
+    from selection
+    group by selection.cluster_key
+    having count(*) > 1
+),
+
+repeats as (
+    select in_story.entity_key, sum(in_story.articles - 1) as extra
+    from (
+        select named.entity_key, named.cluster_key, count(*) as articles
+        from named
+        where named.cluster_key in (select shared_stories.cluster_key from shared_stories)
+        group by named.entity_key, named.cluster_key
+    ) as in_story
+    group by in_story.entity_key
 ),
 
 ranked as (
     select
+        entities.entity_key,
         entities.entity_id,
         entities.name,
         entities.entity_type,
-        count(distinct named.cluster_id) as stories,
-        count(distinct named.article_id) as articles,
-        sum(named.mentions) as mentions,
+        counted.articles - coalesce(repeats.extra, 0)::bigint as stories,
+        counted.articles,
+        counted.mentions,
         row_number() over (
             partition by entities.entity_type
-            order by count(distinct named.cluster_id) desc, sum(named.mentions) desc, entities.name
+            order by counted.articles - coalesce(repeats.extra, 0)::bigint desc, counted.mentions desc, entities.name
         ) as type_rank
-    from named
-    inner join entities on entities.entity_id = named.entity_id
-    group by entities.entity_id, entities.name, entities.entity_type
+    from counted
+    inner join entities on entities.entity_key = counted.entity_key
+    left join repeats on repeats.entity_key = counted.entity_key
 ),
 
 top as materialized (
@@ -48,20 +75,20 @@ buckets as (
 
 daily as (
     select
-        named.entity_id,
+        named.entity_key,
         cast(floor((named.article_date - span.first_day) / span.bucket_days) as bigint) as bucket,
-        count(distinct named.cluster_id) as stories
+        count(distinct named.cluster_key) as stories
     from named, span
-    where named.entity_id in (select top.entity_id from top)
-    group by named.entity_id, bucket
+    where named.entity_key in (select top.entity_key from top)
+    group by named.entity_key, bucket
 ),
 
 trends as (
-    select top.entity_id, list(coalesce(daily.stories, 0) order by buckets.bucket) as trend
+    select top.entity_key, list(coalesce(daily.stories, 0) order by buckets.bucket) as trend
     from top
     cross join buckets
-    left join daily on daily.entity_id = top.entity_id and daily.bucket = buckets.bucket
-    group by top.entity_id
+    left join daily on daily.entity_key = top.entity_key and daily.bucket = buckets.bucket
+    group by top.entity_key
 )
 
 select
@@ -74,5 +101,5 @@ select
     top.mentions,
     trends.trend
 from top
-inner join trends on trends.entity_id = top.entity_id
+inner join trends on trends.entity_key = top.entity_key
 order by top.entity_type, top.type_rank

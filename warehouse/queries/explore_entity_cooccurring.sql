@@ -1,32 +1,37 @@
 -- Entities named in the same latest article versions as this one, by the stories they share (as the
--- entity_cooccurrence view counts them, for this entity only).
-with mine as (
-    select distinct latest_articles.article_id, latest_articles.cluster_id, latest_articles.article_date
-    from article_entities
-    inner join latest_articles on latest_articles.article_id = article_entities.article_id
-    where article_entities.entity_id = $entity
+-- entity_cooccurrence view counts them, for this entity only), from the entity lists article_facts keeps
+-- per article.
+with asked as (
+    select entities.entity_key
+    from entities
+    where entities.entity_id = $entity
+),
+
+named as (
+    select unnest(facts.entity_keys) as entity_key, facts.article_key, facts.cluster_key, facts.article_date
+    from article_facts as facts, asked
+    where facts.is_latest and list_contains(facts.entity_keys, asked.entity_key)
 ),
 
 companions as (
     select
-        article_entities.entity_id,
-        count(distinct mine.article_id) as articles,
-        count(distinct mine.cluster_id) as stories,
-        max(mine.article_date) as last_day
-    from mine
-    inner join article_entities on article_entities.article_id = mine.article_id
-    where article_entities.entity_id <> $entity
-    group by article_entities.entity_id
+        named.entity_key,
+        count(distinct named.article_key) as articles,
+        count(distinct named.cluster_key) as stories,
+        max(named.article_date) as last_day
+    from named
+    where named.entity_key not in (select asked.entity_key from asked)
+    group by named.entity_key
 )
 
 select
-    companions.entity_id,
+    entities.entity_id,
     entities.name,
     entities.entity_type,
     companions.stories,
     companions.articles,
     companions.last_day
 from companions
-inner join entities on entities.entity_id = companions.entity_id
+inner join entities on entities.entity_key = companions.entity_key
 order by companions.stories desc, companions.articles desc, entities.name
 limit 25

@@ -1,17 +1,18 @@
--- Top topics of the selection: the articles whose top topic it is, and their stories and mean score.
+-- Top topics of the selection: the articles whose top topic it is (the rank-1 topics article_facts lists
+-- per article), and their stories and mean score.
+with tagged as (
+    select selection.cluster_key, unnest(facts.top_topics) as topic
+    from selection
+    inner join article_facts as facts on facts.article_key = selection.article_key and facts.is_latest
+)
+
 select
-    topics.topic_id,
-    topics.label,
-    count(distinct selection.cluster_id) as stories,
+    tagged.topic.topic_id as topic_id,
+    tagged.topic.label as label,
+    count(distinct tagged.cluster_key) as stories,
     count(*) as articles,
-    round(avg(article_topics.score), 3) as mean_score
-from selection
-inner join article_topics
-    on article_topics.article_id = selection.article_id
-    and article_topics.rank = 1
-inner join topics
-    on topics.topic_id = article_topics.topic_id
-    and topics.taxonomy_version = article_topics.taxonomy_version
-group by topics.topic_id, topics.label
-order by stories desc, articles desc, topics.label
+    round(avg(tagged.topic.score), 3) as mean_score
+from tagged
+group by tagged.topic.topic_id, tagged.topic.label
+order by stories desc, articles desc, tagged.topic.label
 limit 20
