@@ -87,6 +87,10 @@ RATES_EDIT = article("https://c.example/rates-edit", WIRE.replace("Tuesday", "Tu
 FLOODED = article("https://a.example/flood", FLOOD, source="a", title="Flood", published=DAY + timedelta(days=1))
 BUDGETED = article("https://b.example/budget", BUDGET, source="b", title="Budget", seen=DAY + timedelta(days=3),
                    published=None)
+# Short items on two days, each its own story: more than twenty stories, tied on the stories panel's order.
+BRIEFS = [article(f"https://{'abc'[i % 3]}.example/brief-{i}", " ".join(f"w{i}x{j}" for j in range(60)),
+                  source="abc"[i % 3], title=f"Brief {i}", published=DAY + timedelta(days=i % 2, minutes=i))
+          for i in range(24)]
 RATES_REVISED = article("https://a.example/rates", WIRE + " Update: the governor spoke again in Porto on Wednesday.",
                         source="a", title="Rates up (updated)", seen=DAY + timedelta(days=1))
 
@@ -104,6 +108,8 @@ def loaded(target: WarehouseSettings) -> WarehouseSettings:
         (RATES_EDIT, enriched(RATES_EDIT, {COSTA: 1, LISBON: 2, PORTUGAL: 1}, [ECONOMY, DISASTER],
                               [(ECONOMY, "interest rate"), (DISASTER, "flood")])),
         (FLOODED, enriched(FLOODED, {ATHLONE: 2, PORTUGAL: 1, COSTA: 1}, [DISASTER], [(DISASTER, "flood")])),
+        *((brief, enriched(brief, {COSTA: 1} if i % 4 else {BANK: 1, LISBON: 1}, [CRIME], [(CRIME, "fraud")]))
+          for i, brief in enumerate(BRIEFS)),
     ), run_id="run1")
     load(target, batch(
         (RATES_REVISED, enriched(RATES_REVISED, {COSTA: 4, PORTO: 2, PORTUGAL: 1}, [ECONOMY],

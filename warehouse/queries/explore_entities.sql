@@ -2,7 +2,7 @@
 -- day over the selection's days, oldest first (per so many days when that would be over 60 points).
 -- Entities and their body mentions come from the lists article_facts keeps per article (entity_keys and
 -- entity_mentions, side by side). An entity's stories are its articles less the extra articles of one
--- story, so only the stories with several selected articles are grouped by story.
+-- story, so only the stories with several articles (story_clusters' copies) are grouped by story.
 with named as materialized (
     select
         unnest(facts.entity_keys) as entity_key,
@@ -20,10 +20,9 @@ counted as (
 ),
 
 shared_stories as (
-    select selection.cluster_key
-    from selection
-    group by selection.cluster_key
-    having count(*) > 1
+    select story_clusters.cluster_key
+    from story_clusters
+    where story_clusters.copies > 1
 ),
 
 repeats as (
@@ -73,14 +72,40 @@ buckets as (
     from selection, span
 ),
 
-daily as (
+top_named as materialized (
     select
         named.entity_key,
-        cast(floor((named.article_date - span.first_day) / span.bucket_days) as bigint) as bucket,
-        count(distinct named.cluster_key) as stories
+        named.cluster_key,
+        cast(floor((named.article_date - span.first_day) / span.bucket_days) as bigint) as bucket
     from named, span
     where named.entity_key in (select top.entity_key from top)
-    group by named.entity_key, bucket
+),
+
+daily_repeats as (
+    select in_story.entity_key, in_story.bucket, sum(in_story.articles - 1) as extra
+    from (
+        select top_named.entity_key, top_named.bucket, top_named.cluster_key, count(*) as articles
+        from top_named
+        where top_named.cluster_key in (select shared_stories.cluster_key from shared_stories)
+        group by top_named.entity_key, top_named.bucket, top_named.cluster_key
+    ) as in_story
+    group by in_story.entity_key, in_story.bucket
+),
+
+daily_articles as (
+    select top_named.entity_key, top_named.bucket, count(*) as articles
+    from top_named
+    group by top_named.entity_key, top_named.bucket
+),
+
+daily as (
+    select
+        daily_articles.entity_key,
+        daily_articles.bucket,
+        daily_articles.articles - coalesce(daily_repeats.extra, 0)::bigint as stories
+    from daily_articles
+    left join daily_repeats
+        on daily_repeats.entity_key = daily_articles.entity_key and daily_repeats.bucket = daily_articles.bucket
 ),
 
 trends as (

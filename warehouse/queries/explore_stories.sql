@@ -3,15 +3,41 @@
 -- in duplicate_clusters) first, then its copies, with role how the copy's URL joined the cluster (exact
 -- or near; copy when it was seen first but appeared later), source and URL; copies counts every member.
 -- Members are the clusters' latest versions in article_facts; only the titles shown are read from articles.
-with clusters as (
-    select
-        selection.cluster_key,
-        selection.cluster_id,
-        count(*) as selected,
-        max(selection.article_date) as last_day
+-- The selection holds 64-bit cluster keys: cluster_ids (for the order on a tie) are read for the twenty
+-- and the clusters tied with the twentieth only.
+with counted as (
+    select selection.cluster_key, count(*) as selected, max(selection.article_date) as last_day
     from selection
-    group by selection.cluster_key, selection.cluster_id
-    order by selected desc, last_day desc, selection.cluster_id
+    group by selection.cluster_key
+),
+
+twentieth as (
+    select counted.selected, counted.last_day
+    from counted
+    order by counted.selected desc, counted.last_day desc
+    limit 1 offset 19
+),
+
+-- every cluster ranked at least as high as the twentieth (all of them when there are fewer), ties included
+ranked_high as (
+    select counted.*
+    from counted
+    where not exists (select 1 from twentieth)
+        or counted.selected > (select twentieth.selected from twentieth)
+        or (counted.selected = (select twentieth.selected from twentieth)
+            and counted.last_day >= (select twentieth.last_day from twentieth))
+),
+
+candidates as (
+    select ranked_high.*, story_clusters.cluster_id
+    from ranked_high
+    inner join story_clusters on story_clusters.cluster_key = ranked_high.cluster_key
+),
+
+clusters as (
+    select candidates.*
+    from candidates
+    order by candidates.selected desc, candidates.last_day desc, candidates.cluster_id
     limit 20
 ),
 
