@@ -51,6 +51,11 @@ VOCABULARY = ("government", "council", "minister", "election", "vote", "party", 
               "festival", "film", "music", "football", "match", "league", "coach", "players", "season",
               "record",)
 
+# Places get one of these countries (a quarter of them the country itself, the rest its cities, with
+# coordinates), so the explorer's map has places to count.
+COUNTRIES = ["US", "GB", "FR", "DE", "IE", "PT", "ES", "IT", "NL", "PL", "UA", "TR", "EG", "NG", "KE", "ZA", "IN",
+             "CN", "JP", "KR", "ID", "AU", "BR", "AR", "MX", "CA", "RU", "IR", "IL", "SA"]
+
 COOKBOOK: dict[str, str] = {
     "latest_articles: newest 20": "select title, source_id, article_date from latest_articles "
                                   "order by first_seen_at desc limit 20",
@@ -124,9 +129,17 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                timestamptz '2025-01-01' + to_days((i % 365)::int)
         from range({articles // 25}) t(i)""")
     conn.execute(f"""
-        insert into entities (entity_id, name, entity_type, normalized_name, first_seen_at)
+        insert into entities (entity_id, name, entity_type, normalized_name, first_seen_at, country_code,
+                              latitude, longitude, gazetteer_id)
         select 'e' || i, 'Entity ' || i, ['person', 'organization', 'place'][i % 3 + 1], 'entity ' || i,
-               timestamptz '2025-01-01' from range(1, {entities} + 1) t(i)""")
+               timestamptz '2025-01-01', place.country,
+               case when place.is_city then ((i * 37) % 150) - 70.0 end,
+               case when place.is_city then ((i * 53) % 360) - 180.0 end,
+               case when place.is_city then 'city:' || i
+                    when place.country is not null then 'country:' || place.country end
+        from range(1, {entities} + 1) t(i),
+             lateral (select case when i % 3 = 2 then (?::varchar[])[(i // 3) % {len(COUNTRIES)} + 1] end as country,
+                             i % 3 = 2 and (i // 3) % 4 <> 0 as is_city) as place""", [COUNTRIES])
     conn.execute(f"""
         insert into article_entities
         select distinct on (article_id, entity_id) article_id, entity_id, 1 + (j % 4), j = 0, j < 3, j * 40,

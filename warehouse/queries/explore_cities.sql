@@ -14,7 +14,7 @@ with cities as (
 named as (
     select selection.article_key, selection.cluster_key, unnest(facts.entity_keys) as entity_key
     from selection
-    inner join article_facts as facts on facts.article_key = selection.article_key and facts.is_latest
+    inner join article_facts as facts on facts.article_key = selection.article_key
 )
 
 select

@@ -3,14 +3,22 @@
 -- Entities and their body mentions come from the lists article_facts keeps per article (entity_keys and
 -- entity_mentions, side by side). An entity's stories are its articles less the extra articles of one
 -- story, so only the stories with several articles (story_clusters' copies) are grouped by story.
-with named as materialized (
+with shared_stories as (
+    select story_clusters.cluster_key
+    from story_clusters
+    where story_clusters.copies > 1
+),
+
+named as materialized (
     select
         unnest(facts.entity_keys) as entity_key,
         unnest(facts.entity_mentions) as mentions,
         selection.cluster_key,
-        selection.article_date
+        selection.article_date,
+        shared_stories.cluster_key is not null as shared
     from selection
-    inner join article_facts as facts on facts.article_key = selection.article_key and facts.is_latest
+    inner join article_facts as facts on facts.article_key = selection.article_key
+    left join shared_stories on shared_stories.cluster_key = selection.cluster_key
 ),
 
 counted as (
@@ -19,18 +27,12 @@ counted as (
     group by named.entity_key
 ),
 
-shared_stories as (
-    select story_clusters.cluster_key
-    from story_clusters
-    where story_clusters.copies > 1
-),
-
 repeats as (
     select in_story.entity_key, sum(in_story.articles - 1) as extra
     from (
         select named.entity_key, named.cluster_key, count(*) as articles
         from named
-        where named.cluster_key in (select shared_stories.cluster_key from shared_stories)
+        where named.shared
         group by named.entity_key, named.cluster_key
     ) as in_story
     group by in_story.entity_key
@@ -76,6 +78,7 @@ top_named as materialized (
     select
         named.entity_key,
         named.cluster_key,
+        named.shared,
         cast(floor((named.article_date - span.first_day) / span.bucket_days) as bigint) as bucket
     from named, span
     where named.entity_key in (select top.entity_key from top)
@@ -86,7 +89,7 @@ daily_repeats as (
     from (
         select top_named.entity_key, top_named.bucket, top_named.cluster_key, count(*) as articles
         from top_named
-        where top_named.cluster_key in (select shared_stories.cluster_key from shared_stories)
+        where top_named.shared
         group by top_named.entity_key, top_named.bucket, top_named.cluster_key
     ) as in_story
     group by in_story.entity_key, in_story.bucket
