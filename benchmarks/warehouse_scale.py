@@ -180,7 +180,7 @@ def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute((MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8"))
     derived = (MIGRATIONS_DIR / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
     conn.execute("create table article_facts__new" + derived.split("create table article_facts__new", 1)[1])
-    conn.execute((MIGRATIONS_DIR / "0014_add_fact_mentions_and_subtopics.sql").read_text(encoding="utf-8"))
+    conn.execute((MIGRATIONS_DIR / "0014_add_explorer_facts.sql").read_text(encoding="utf-8"))
 
 
 def new_batch(number: int, size: int) -> Batch:

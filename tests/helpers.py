@@ -95,7 +95,7 @@ def _rebuild_sql() -> list[str]:
     for table, scratch in DERIVED_TABLES.items():
         if table != "article_facts":
             derived = derived.replace(table, scratch)
-    explorer = (folder / "0014_add_fact_mentions_and_subtopics.sql").read_text(encoding="utf-8")
+    explorer = (folder / "0014_add_explorer_facts.sql").read_text(encoding="utf-8")
     explorer = explorer.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
     explorer = explorer.replace("article_facts", "rb_facts12")
     return [(core + derived + explorer).replace("create table ", "create temp table ")]
