@@ -13,12 +13,12 @@ and (cast($entity as varchar) is null or list_has_any(documents.entity_keys, (
 and (cast($topic as varchar) is null or documents.article_key in (
     select md5_number_lower(article_topics.article_id)
     from article_topics
-    where article_topics.topic_id = $topic
-    union all
-    select md5_number_lower(article_topics.article_id)
-    from article_topics
-    inner join topics
-        on topics.topic_id = article_topics.topic_id
-        and topics.taxonomy_version = article_topics.taxonomy_version
-    where lower(topics.label) = lower($topic)
+    left join (
+        select topics.topic_id, topics.taxonomy_version
+        from topics
+        where lower(topics.label) = lower($topic)
+    ) as labelled
+        on labelled.topic_id = article_topics.topic_id
+        and labelled.taxonomy_version = article_topics.taxonomy_version
+    where article_topics.topic_id = $topic or labelled.topic_id is not null
 ))
