@@ -79,7 +79,7 @@ def query(target: Target, sql: str, parameters: list | None = None) -> list[tupl
         conn.close()
 
 
-# Tables a load derives from the base tables (migrations 0010 and 0012), and the migrations' own SQL rebuilding
+# Tables a load derives from the base tables (migrations 0010, 0012 and 0014), and the migrations' own SQL rebuilding
 # them into temp tables: what every load must leave them equal to.
 DERIVED_TABLES = {"article_facts": "rb_facts", "topic_day_stories": "rb_topic_day_stories",
                   "story_clusters": "rb_story_clusters", "entity_mention_totals": "rb_entity_mention_totals"}
