@@ -91,6 +91,11 @@ BUDGETED = article("https://b.example/budget", BUDGET, source="b", title="Budget
 BRIEFS = [article(f"https://{'abc'[i % 3]}.example/brief-{i}", " ".join(f"w{i}x{j}" for j in range(60)),
                   source="abc"[i % 3], title=f"Brief {i}", published=DAY + timedelta(days=i % 2, minutes=i))
           for i in range(24)]
+def reporter(number: int) -> Entity:
+    """People named in the briefs: more than ten of a type, tied on stories, so the top ten is cut in a tie."""
+    return Entity(f"e-reporter-{number}", f"Reporter {number}", "person", f"reporter {number}")
+
+
 RATES_REVISED = article("https://a.example/rates", WIRE + " Update: the governor spoke again in Porto on Wednesday.",
                         source="a", title="Rates up (updated)", seen=DAY + timedelta(days=1))
 
@@ -108,7 +113,8 @@ def loaded(target: WarehouseSettings) -> WarehouseSettings:
         (RATES_EDIT, enriched(RATES_EDIT, {COSTA: 1, LISBON: 2, PORTUGAL: 1}, [ECONOMY, DISASTER],
                               [(ECONOMY, "interest rate"), (DISASTER, "flood")])),
         (FLOODED, enriched(FLOODED, {ATHLONE: 2, PORTUGAL: 1, COSTA: 1}, [DISASTER], [(DISASTER, "flood")])),
-        *((brief, enriched(brief, {COSTA: 1} if i % 4 else {BANK: 1, LISBON: 1}, [CRIME], [(CRIME, "fraud")]))
+        *((brief, enriched(brief, {COSTA: 1, reporter(i % 13): 1 + i % 3} if i % 4 else {BANK: 1, LISBON: 1},
+                           [CRIME], [(CRIME, "fraud")]))
           for i, brief in enumerate(BRIEFS)),
     ), run_id="run1")
     load(target, batch(
@@ -198,4 +204,4 @@ def test_every_entity_panel_answers_as_the_schema_13_queries_did(warehouse: Ware
             before = {name: reference_rows(conn, name, {"entity": entity}) for name in ENTITY_PANELS}
             after = {name: panel(conn, name, {"entity": entity}).rows for name in ENTITY_PANELS}
             assert after == before, entity
-    assert len(entities) == 6
+    assert len(entities) == 18  # the six above and twelve reporters

@@ -38,7 +38,7 @@ repeats as (
     group by in_story.entity_key
 ),
 
-ranked as (
+scored as (
     select
         entities.entity_key,
         entities.entity_id,
@@ -46,14 +46,29 @@ ranked as (
         entities.entity_type,
         counted.articles - coalesce(repeats.extra, 0)::bigint as stories,
         counted.articles,
-        counted.mentions,
-        row_number() over (
-            partition by entities.entity_type
-            order by counted.articles - coalesce(repeats.extra, 0)::bigint desc, counted.mentions desc, entities.name
-        ) as type_rank
+        counted.mentions
     from counted
     inner join entities on entities.entity_key = counted.entity_key
     left join repeats on repeats.entity_key = counted.entity_key
+),
+
+-- the tenth most stories of each type: only the entities with as many are ranked
+tenth as (
+    select scored.entity_type, list_min(max(scored.stories, 10)) as stories
+    from scored
+    group by scored.entity_type
+),
+
+ranked as (
+    select
+        scored.*,
+        row_number() over (
+            partition by scored.entity_type
+            order by scored.stories desc, scored.mentions desc, scored.name
+        ) as type_rank
+    from scored
+    inner join tenth on tenth.entity_type = scored.entity_type
+    where scored.stories >= tenth.stories
 ),
 
 top as materialized (
