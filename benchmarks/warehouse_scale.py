@@ -100,7 +100,8 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                floor(pow(200, random()))::int - 1 as source_number,
                floor(random() * 365)::int as day,
                random() < 0.05 as undated,
-               case when i > 100 and i % 10 = 0 then (i * 7919) % i else null end as copy_of
+               -- a copy of an earlier article that is not a copy itself ((i * k) % i, used before, was 0)
+               case when i > 100 and i % 10 = 0 then (hash(i) % (i - 1))::bigint // 10 * 10 + 1 end as copy_of
         from range({articles}) t(i)""")
     conn.execute(f"""
         insert into articles
