@@ -3,8 +3,9 @@ the latency of every SQL cookbook query and of search.
 
 The warehouse is generated inside DuckDB, with the real migrations and views: sources, entities and
 topics are drawn with Zipf-like popularity (rank = floor(n ** u), density ~ 1/rank), about 6.5
-entities and 3 topics per article, 3% of URLs revised once, 10% of articles copies of an earlier
-story, 5% undated, rejections at a few percent. Then a run's worth of new articles is staged and
+entities and 3 topics per article (2 subtopics under each of the first two), places in 30 countries
+(three in four of them cities), 3% of URLs revised once, 10% of articles copies of an earlier story, 5%
+undated, rejections at a few percent. Then a run's worth of new articles is staged and
 loaded through the real load path (anti-duplicate inserts, clustering against the MinHash bands of
 all stored articles), and each cookbook query is timed (first run, then the best of three).
 Each figure is the wall time and the measuring process's CPU seconds (all DuckDB threads): on a shared
@@ -51,6 +52,11 @@ VOCABULARY = ("government", "council", "minister", "election", "vote", "party", 
               "festival", "film", "music", "football", "match", "league", "coach", "players", "season",
               "record",)
 
+# Places get one of these countries (a quarter of them the country itself, the rest its cities, with
+# coordinates), so the explorer's map has places to count.
+COUNTRIES = ["US", "GB", "FR", "DE", "IE", "PT", "ES", "IT", "NL", "PL", "UA", "TR", "EG", "NG", "KE", "ZA", "IN",
+             "CN", "JP", "KR", "ID", "AU", "BR", "AR", "MX", "CA", "RU", "IR", "IL", "SA"]
+
 COOKBOOK: dict[str, str] = {
     "latest_articles: newest 20": "select title, source_id, article_date from latest_articles "
                                   "order by first_seen_at desc limit 20",
@@ -94,7 +100,8 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                floor(pow(200, random()))::int - 1 as source_number,
                floor(random() * 365)::int as day,
                random() < 0.05 as undated,
-               case when i > 100 and i % 10 = 0 then (i * 7919) % i else null end as copy_of
+               -- a copy of an earlier article that is not a copy itself ((i * k) % i, used before, was 0)
+               case when i > 100 and i % 10 = 0 then (hash(i) % (i - 1))::bigint // 10 * 10 + 1 end as copy_of
         from range({articles}) t(i)""")
     conn.execute(f"""
         insert into articles
@@ -124,9 +131,17 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
                timestamptz '2025-01-01' + to_days((i % 365)::int)
         from range({articles // 25}) t(i)""")
     conn.execute(f"""
-        insert into entities (entity_id, name, entity_type, normalized_name, first_seen_at)
+        insert into entities (entity_id, name, entity_type, normalized_name, first_seen_at, country_code,
+                              latitude, longitude, gazetteer_id)
         select 'e' || i, 'Entity ' || i, ['person', 'organization', 'place'][i % 3 + 1], 'entity ' || i,
-               timestamptz '2025-01-01' from range(1, {entities} + 1) t(i)""")
+               timestamptz '2025-01-01', place.country,
+               case when place.is_city then ((i * 37) % 150) - 70.0 end,
+               case when place.is_city then ((i * 53) % 360) - 180.0 end,
+               case when place.is_city then 'city:' || i
+                    when place.country is not null then 'country:' || place.country end
+        from range(1, {entities} + 1) t(i),
+             lateral (select case when i % 3 = 2 then (?::varchar[])[(i // 3) % {len(COUNTRIES)} + 1] end as country,
+                             i % 3 = 2 and (i // 3) % 4 <> 0 as is_city) as place""", [COUNTRIES])
     conn.execute(f"""
         insert into article_entities
         select distinct on (article_id, entity_id) article_id, entity_id, 1 + (j % 4), j = 0, j < 3, j * 40,
@@ -144,6 +159,16 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
              (select topic_id, taxonomy_version, row_number() over (order by topic_id) - 1 as n from topics) t
         where t.n = (b.first_topic + (r - 1) * 5) % 17""")
     conn.execute("""
+        insert into article_subtopics
+        select picked.article_id, picked.topic_id, picked.topic_id || '/' || picked.number,
+               'subtopic ' || picked.number || ' of ' || picked.topic_id, 3,
+               picked.topic_id || '/' || picked.number % 4, 'group ' || picked.number % 4 || ' of ' || picked.topic_id,
+               0.5 - picked.rank * 0.1, picked.rank, 'synthetic'
+        from (select article_topics.article_id, article_topics.topic_id, q.rank,
+                     (floor(pow(12, random()))::int + q.rank) % 12 as number
+              from article_topics, range(1, 3) q(rank)
+              where article_topics.rank <= 2) as picked""")
+    conn.execute("""
         insert into article_clusters
         select b.article_id, coalesce(md5('a' || b.copy_of)[:32], b.article_id),
                case when b.copy_of is not null then 'near' when b.url_number <> b.i then 'revision'
@@ -158,7 +183,7 @@ def generate(conn: duckdb.DuckDBPyConnection, articles: int) -> None:
 
 
 def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
-    """Versions, clusters and aggregates as migrations 0010 and 0012 compute them for a warehouse loaded
+    """Versions, clusters and aggregates as migrations 0010, 0012 and 0014 compute them for a warehouse loaded
     before them (loads keep them): the tables are built again by the migrations' own statements."""
     conn.execute("update entities set entity_key = md5_number_lower(entity_id)")
     conn.execute("update article_clusters set article_key = md5_number_lower(article_id)")
@@ -167,6 +192,7 @@ def rebuild_derived(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute((MIGRATIONS_DIR / "0010_add_article_facts.sql").read_text(encoding="utf-8"))
     derived = (MIGRATIONS_DIR / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
     conn.execute("create table article_facts__new" + derived.split("create table article_facts__new", 1)[1])
+    conn.execute((MIGRATIONS_DIR / "0014_add_explorer_facts.sql").read_text(encoding="utf-8"))
 
 
 def new_batch(number: int, size: int) -> Batch:

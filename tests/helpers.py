@@ -79,7 +79,7 @@ def query(target: Target, sql: str, parameters: list | None = None) -> list[tupl
         conn.close()
 
 
-# Tables a load derives from the base tables (migrations 0010 and 0012), and the migrations' own SQL rebuilding
+# Tables a load derives from the base tables (migrations 0010, 0012 and 0014), and the migrations' own SQL rebuilding
 # them into temp tables: what every load must leave them equal to.
 DERIVED_TABLES = {"article_facts": "rb_facts", "topic_day_stories": "rb_topic_day_stories",
                   "story_clusters": "rb_story_clusters", "entity_mention_totals": "rb_entity_mention_totals"}
@@ -90,12 +90,15 @@ def _rebuild_sql() -> list[str]:
     core = (folder / "0010_add_article_facts.sql").read_text(encoding="utf-8").replace("article_facts", "rb_facts0")
     derived = (folder / "0012_add_story_and_topic_aggregates.sql").read_text(encoding="utf-8")
     derived = "create table article_facts__new" + derived.split("create table article_facts__new", 1)[1]
-    derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
+    derived = derived.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts12")
     derived = derived.replace("article_facts", "rb_facts0")
     for table, scratch in DERIVED_TABLES.items():
         if table != "article_facts":
             derived = derived.replace(table, scratch)
-    return [(core + derived).replace("create table ", "create temp table ")]
+    explorer = (folder / "0014_add_explorer_facts.sql").read_text(encoding="utf-8")
+    explorer = explorer.split("drop table article_facts;")[0].replace("article_facts__new", "rb_facts")
+    explorer = explorer.replace("article_facts", "rb_facts12")
+    return [(core + derived + explorer).replace("create table ", "create temp table ")]
 
 
 def derived_rows(target: Target, *, rebuilt: bool = False) -> dict[str, list[tuple]]:

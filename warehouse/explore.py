@@ -63,7 +63,7 @@ def open_explorer(settings: WarehouseSettings) -> duckdb.DuckDBPyConnection:
 
 def selection_sql() -> str:
     """The SQL that fills ``selection``, with the search's filters in place."""
-    return query("explore_selection").replace("{filters}", query("search_filters"))
+    return query("explore_selection").replace("{filters}", query("explore_filters"))
 
 
 def selection_parameters(filters: SearchFilters, article_ids: list[str] | None) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def _fresh_sql(table: str, held: list[str] | None = None) -> str:
 
 
 # The fresh rows the article facts and aggregates read after the inserts (an empty table when not staged).
-_READ_AFTER = ("articles", "article_entities", "article_topics", "mentions")
+_READ_AFTER = ("articles", "article_entities", "article_topics", "article_subtopics", "mentions")
 
 
 def _stage_fresh_rows(conn: duckdb.DuckDBPyConnection, table: str, staged: Path, held: list[str] | None) -> None:

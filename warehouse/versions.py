@@ -1,14 +1,16 @@
 """Article versions kept at load time: the ``article_facts`` rows of the canonical URLs a load touched.
 
 Views read each version's number, whether it is the latest, its story cluster, its entities and its top
-topics from ``article_facts`` (migrations 0010 and 0012) instead of a window over all versions and joins
-with the enrichment tables on every query. A load, after inserting and clustering its articles and in
+topics from ``article_facts`` (migrations 0010 and 0012), and the explorer its entities' mentions, its
+subtopics, countries and cities (0014), instead of a window over all versions and joins with the
+enrichment tables on every query. A load, after inserting and clustering its articles and in
 the same transaction, takes out the rows of every canonical URL it touched (``facts_old``), computes them
 again (``facts_new``, queries/article_facts_versions.sql) and puts those in; the aggregates then follow
 from the two (:mod:`broadsheet.warehouse.aggregates`). A version's own columns come from its previous
 row, from the rows the load inserted when it is new, or from the base tables when its stored rows changed
 in place (``load_changed``: re-enriched, re-keyed, given enrichment rows again), so an ordinary load reads
-nothing but the rows it rewrites. SQL lives in ``queries/``.
+nothing but the rows it rewrites and the ``entities`` rows of the entities its new articles name. SQL lives
+in ``queries/``.
 """
 
 from __future__ import annotations

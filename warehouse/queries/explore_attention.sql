@@ -3,7 +3,7 @@
 with counted as (
     select
         selection.article_date as day,
-        count(distinct selection.cluster_id) as stories,
+        count(distinct selection.cluster_key) as stories,
         count(*) as articles
     from selection
     group by selection.article_date

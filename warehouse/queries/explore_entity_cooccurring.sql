@@ -1,32 +1,57 @@
 -- Entities named in the same latest article versions as this one, by the stories they share (as the
--- entity_cooccurrence view counts them, for this entity only).
-with mine as (
-    select distinct latest_articles.article_id, latest_articles.cluster_id, latest_articles.article_date
-    from article_entities
-    inner join latest_articles on latest_articles.article_id = article_entities.article_id
-    where article_entities.entity_id = $entity
+-- entity_cooccurrence view counts them, for this entity only), from the entity lists article_facts keeps
+-- per article. A companion's stories are its articles less the extra articles of one story, so only the
+-- stories with several articles (story_clusters' copies) are grouped by story.
+with asked as (
+    select entities.entity_key
+    from entities
+    where entities.entity_id = $entity
+),
+
+named as materialized (
+    select unnest(facts.entity_keys) as entity_key, facts.cluster_key, facts.article_date
+    from article_facts as facts, asked
+    where facts.is_latest and list_contains(facts.entity_keys, asked.entity_key)
 ),
 
 companions as (
+    select named.entity_key, count(*) as articles, max(named.article_date) as last_day
+    from named
+    where named.entity_key not in (select asked.entity_key from asked)
+    group by named.entity_key
+),
+
+repeats as (
+    select in_story.entity_key, sum(in_story.articles - 1) as extra
+    from (
+        select named.entity_key, named.cluster_key, count(*) as articles
+        from named
+        where named.cluster_key in (
+            select story_clusters.cluster_key from story_clusters where story_clusters.copies > 1
+        )
+        group by named.entity_key, named.cluster_key
+    ) as in_story
+    group by in_story.entity_key
+),
+
+counted as (
     select
-        article_entities.entity_id,
-        count(distinct mine.article_id) as articles,
-        count(distinct mine.cluster_id) as stories,
-        max(mine.article_date) as last_day
-    from mine
-    inner join article_entities on article_entities.article_id = mine.article_id
-    where article_entities.entity_id <> $entity
-    group by article_entities.entity_id
+        companions.entity_key,
+        companions.articles - coalesce(repeats.extra, 0)::bigint as stories,
+        companions.articles,
+        companions.last_day
+    from companions
+    left join repeats on repeats.entity_key = companions.entity_key
 )
 
 select
-    companions.entity_id,
+    entities.entity_id,
     entities.name,
     entities.entity_type,
-    companions.stories,
-    companions.articles,
-    companions.last_day
-from companions
-inner join entities on entities.entity_id = companions.entity_id
-order by companions.stories desc, companions.articles desc, entities.name
+    counted.stories,
+    counted.articles,
+    counted.last_day
+from counted
+inner join entities on entities.entity_key = counted.entity_key
+order by counted.stories desc, counted.articles desc, entities.name
 limit 25

@@ -1,40 +1,42 @@
 -- The 50 latest stories that name the entity: each cluster's original (its earliest published member),
--- how many articles it has, from how many sources, and how many of them name the entity.
-with naming as (
-    select latest_articles.cluster_id, count(distinct latest_articles.article_id) as articles
-    from article_entities
-    inner join latest_articles on latest_articles.article_id = article_entities.article_id
-    where article_entities.entity_id = $entity
-    group by latest_articles.cluster_id
+-- how many articles it has, from how many sources (story_clusters, kept by each load), and how many of
+-- them name the entity (from the entity lists article_facts keeps per article).
+with asked as (
+    select entities.entity_key
+    from entities
+    where entities.entity_id = $entity
 ),
 
-members as (
-    select
-        latest_articles.cluster_id,
-        latest_articles.article_id,
-        latest_articles.title,
-        latest_articles.source_id,
-        latest_articles.canonical_url,
-        coalesce(latest_articles.published_at, latest_articles.first_seen_at) as appeared_at
-    from latest_articles
-    where latest_articles.cluster_id in (select naming.cluster_id from naming)
+naming as (
+    select facts.cluster_key, count(*) as articles
+    from article_facts as facts, asked
+    where facts.is_latest and list_contains(facts.entity_keys, asked.entity_key)
+    group by facts.cluster_key
 ),
 
-stories as (
-    select
-        members.cluster_id,
-        arg_min(members.title, (members.appeared_at, members.article_id)) as original_title,
-        arg_min(members.source_id, (members.appeared_at, members.article_id)) as original_source_id,
-        arg_min(members.canonical_url, (members.appeared_at, members.article_id)) as original_url,
-        min(members.appeared_at) as first_appeared_at,
-        count(*) as copies,
-        count(distinct members.source_id) as sources
-    from members
-    group by members.cluster_id
+stories as materialized (
+    select story_clusters.*, naming.articles as naming_articles
+    from story_clusters
+    inner join naming on naming.cluster_key = story_clusters.cluster_key
+    order by story_clusters.first_appeared_at desc, story_clusters.cluster_id
+    limit 50
+),
+
+originals as (
+    select facts.article_id, facts.canonical_url
+    from article_facts as facts
+    where facts.article_id in (select stories.original_article_id from stories)
 )
 
-select stories.*, naming.articles as naming_articles
+select
+    stories.cluster_id,
+    stories.original_title,
+    stories.original_source_id,
+    originals.canonical_url as original_url,
+    stories.first_appeared_at,
+    stories.copies,
+    stories.sources,
+    stories.naming_articles
 from stories
-inner join naming on naming.cluster_id = stories.cluster_id
+inner join originals on originals.article_id = stories.original_article_id
 order by stories.first_appeared_at desc, stories.cluster_id
-limit 50

@@ -1,7 +1,7 @@
 -- Top sources of the selection: its stories and articles from each, and the days they span.
 select
     selection.source_id,
-    count(distinct selection.cluster_id) as stories,
+    count(distinct selection.cluster_key) as stories,
     count(*) as articles,
     min(selection.article_date) as first_day,
     max(selection.article_date) as last_day
