@@ -388,8 +388,7 @@ def cache_root() -> Path:
 
 
 def prefect_environment() -> dict[str, str]:
-    """Environment broadsheet applies unless the user set it: no telemetry, no tokenizer threads of its own,
-    DuckDB's freed memory returned at once (read when duckdb is first imported, so set before)."""
+    """Environment broadsheet applies unless the user set it: no telemetry, no tokenizer threads of its own."""
     return {
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
@@ -397,9 +396,6 @@ def prefect_environment() -> dict[str, str]:
         "TOKENIZERS_PARALLELISM": "false",
         # Prefect's ephemeral server gets 20 s to start by default: too little on a busy 2-core machine.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        # DuckDB's allocator hands freed pages back to the system at once instead of keeping them for reuse:
-        # a load left some 400 MB of freed pages resident in the flow until it closed (-60 to -110 MB peak).
-        "DUCKDB_JE_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0",
     }
 
 
