@@ -17,6 +17,7 @@ import re
 from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -33,6 +34,9 @@ from broadsheet.tasks.extract.identity import (
 )
 from broadsheet.tasks.extract.language import detect_language, language_fit
 from broadsheet.tasks.fetch import decode_html, is_html, unreadable_share
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 
 def extractor_version(settings: ExtractSettings) -> str:
@@ -52,6 +56,11 @@ _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&|\|)\s*")
 MAX_TITLE_CHARS = 1_000
 MAX_AUTHORS = 20
 MAX_NAME_CHARS = 200
+# No real attribute is longer. Trafilatura strips tags from meta values with a pattern whose time is
+# quadratic in a value's unclosed "<" (one 1 MB author tag held a worker for more than five minutes), so
+# values are cut, and their tags and stray "<" removed in linear time, before it reads them.
+MAX_ATTRIBUTE_CHARS = 10_000
+_TAG_IN_VALUE = re.compile(r"<[^<>]*>")
 # Above this share of unreadable characters a text is binary bytes (random bytes read as UTF-8: about 60%).
 UNREADABLE_SHARE = 0.05
 
@@ -124,10 +133,24 @@ def extract_articles(pages: list[Page], settings: ExtractSettings) -> tuple[list
     return articles, rejections
 
 
+def bounded_tree(html: str) -> HtmlElement | None:
+    """``html`` parsed, with every attribute value cut to MAX_ATTRIBUTE_CHARS and without tags or a stray "<"."""
+    tree = trafilatura.load_html(html)
+    for element in tree.iter() if tree is not None else ():
+        for name, value in element.attrib.items():
+            if len(value) > MAX_ATTRIBUTE_CHARS or "<" in value:
+                element.set(name, _TAG_IN_VALUE.sub("", value[:MAX_ATTRIBUTE_CHARS]).replace("<", ""))
+    return tree
+
+
 def _from_html(page: Page, settings: ExtractSettings) -> dict:
+    html = decode_html(page.content, page.charset,  # the page's own bytes, decoded whatever they claim
+                       judge=partial(language_fit, candidates=tuple(settings.candidate_languages)))
+    tree = bounded_tree(html)
+    if tree is None:
+        return {"text": "", "title": None, "authors": (), "published_at": None, "site": None}
     document = trafilatura.bare_extraction(
-        decode_html(page.content, page.charset,  # the page's own bytes, decoded whatever they claim
-                    judge=partial(language_fit, candidates=tuple(settings.candidate_languages))),
+        tree,
         url=page.final_url if page.final_url.startswith("http") else None,
         favor_precision=settings.favor_precision,
         include_comments=False,

@@ -10,7 +10,13 @@ import pytest
 from broadsheet.config import ExtractError
 from broadsheet.config.records import Page
 from broadsheet.config.settings import Settings
-from broadsheet.tasks.extract.article import extract_article, extract_articles, split_authors
+from broadsheet.tasks.extract.article import (
+    MAX_ATTRIBUTE_CHARS,
+    bounded_tree,
+    extract_article,
+    extract_articles,
+    split_authors,
+)
 from broadsheet.tasks.extract.identity import article_id, canonical_url, content_hash
 
 BODY = " ".join(f"Paragraph sentence number {i} tells the reader something new about the harbour." for i in range(12))
@@ -105,6 +111,24 @@ def test_text_with_a_few_unreadable_characters_is_kept_and_mostly_unreadable_tex
         with pytest.raises(ExtractError, match="not text: 5% of the") as caught:
             extract_article(page(html), settings.extract)
         assert caught.value.code == "no_text"
+
+
+def test_attribute_values_reach_trafilatura_bounded_and_without_a_stray_tag_opener() -> None:
+    html = (f"<html><head><meta name='author' content='{'&lt;' * 300_000}'>"
+            "<meta name='description' content='&lt;b&gt;Bold&lt;/b&gt; claim &lt; 3'></head><body></body></html>")
+    tree = bounded_tree(html)
+    assert tree is not None
+    values = [value for element in tree.iter() for value in element.attrib.values()]
+    assert all("<" not in value and len(value) <= MAX_ATTRIBUTE_CHARS for value in values)
+    assert "Bold claim  3" in values
+
+
+def test_a_meta_tag_of_300000_unclosed_tag_openers_is_read_in_linear_time(settings: Settings) -> None:
+    # trafilatura's tag-stripping pattern is quadratic in them: this page held a worker for more than five minutes
+    html = HTML.replace("<meta name=\"author\" content=\"Ana Ruiz; Tom Bell\">",
+                        f"<meta name=\"author\" content=\"<b>Ana Ruiz</b>{'&lt;' * 300_000}\">")
+    article = extract_article(page(html), settings.extract)
+    assert article.authors == ("Ana Ruiz",) and article.title == "Harbour reopens after storm"
 
 
 def test_non_html_content_is_rejected_as_not_html(settings: Settings) -> None:
