@@ -29,7 +29,7 @@ from broadsheet.config.records import ArchiveRef, Candidate, Page, Rejection
 from broadsheet.tasks.fetch.charset import charset_of
 from broadsheet.tasks.fetch.documents import file_url, read_watched, sniff_content_type
 from broadsheet.tasks.fetch.guard import parse_http_url
-from broadsheet.tasks.fetch.warc_integrity import check_record, next_record_start
+from broadsheet.tasks.fetch.warc_integrity import Broken, check_record, next_record_start
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 DOCUMENT_RECORDS = ("response", "resource")
@@ -101,7 +101,7 @@ def _read_from(handle: BinaryIO, start: int, reading: _Reading) -> int | None:
         offset = records.offset  # where this record begins (the iterator moves it past each record it ends)
         broken = check_record(records, record, record.rec_type in DOCUMENT_RECORDS)
         if broken is not None:
-            reading.rejections.append(_broken_record(record, reading, offset, broken.problem))
+            reading.rejections.append(_broken_record(record, reading, offset, broken))
         if broken is not None and not broken.ended:  # where the next record begins is to be found
             after = next_record_start(handle, offset)
             reading.end = after if after is not None else reading.path.stat().st_size
@@ -112,14 +112,18 @@ def _read_from(handle: BinaryIO, start: int, reading: _Reading) -> int | None:
     return None
 
 
-def _broken_record(record: ArcWarcRecord, reading: _Reading, offset: int, problem: str) -> Rejection:
-    uri = _target_uri(record)
-    try:
-        _check_uri(uri, reading.path, offset)
-    except FetchError:
-        uri = f"{file_url(reading.path)}#{offset}"
+def _broken_record(record: ArcWarcRecord, reading: _Reading, offset: int, broken: Broken) -> Rejection:
+    """The rejection of a broken record: under its target URI, or under the file's URL and the record's
+    offset when it has none to trust (a URI cut short with the header would name another page)."""
+    uri = f"{file_url(reading.path)}#{offset}"
+    if not broken.header_damaged:
+        try:
+            _check_uri(_target_uri(record), reading.path, offset)
+            uri = _target_uri(record)
+        except FetchError:
+            pass
     return Rejection("discover", uri, reading.source, "bad_warc",
-                     f"the record at byte {offset} of {reading.path} {problem}; it is not loaded, "
+                     f"the record at byte {offset} of {reading.path} {broken.problem}; it is not loaded, "
                      "and the file's other records are read")
 
 

@@ -80,10 +80,12 @@ def _decoded(value: str, size: int) -> bytes | None:
 
 @dataclass(frozen=True)
 class Broken:
-    """What is wrong with a record; ``ended``: it still ends where its header says, so the next one follows."""
+    """What is wrong with a record; ``ended``: it still ends where its header says, so the next one follows;
+    ``header_damaged``: its header is cut short or damaged, so its target URI cannot be trusted either."""
 
     problem: str
     ended: bool = False
+    header_damaged: bool = False
 
 
 def check_record(records: ArchiveIterator, record: ArcWarcRecord, check_digests: bool) -> Broken | None:
@@ -93,9 +95,9 @@ def check_record(records: ArchiveIterator, record: ArcWarcRecord, check_digests:
     """
     declared = str(record.rec_headers.get_header("Content-Length") or "").strip()
     if not declared:
-        return Broken("has no Content-Length (its header is cut short or damaged)")
+        return Broken("has no Content-Length (its header is cut short or damaged)", header_damaged=True)
     if record.length is None or not declared.isdigit():
-        return Broken(f"has the Content-Length {declared[:40]!r}, not a number of bytes")
+        return Broken(f"has the Content-Length {declared[:40]!r}, not a number of bytes", header_damaged=True)
     digests = _digests(record) if check_digests else []
     size = _read_block(record.raw_stream, digests)
     if size < record.length:

@@ -90,6 +90,23 @@ def test_a_truncated_warc_gz_rejects_the_cut_record_and_keeps_the_others(tmp_pat
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_a_record_cut_inside_its_header_is_rejected_under_the_file_not_under_a_cut_uri(tmp_path: Path,
+                                                                                      gz: bool) -> None:
+    parts = records()
+    cut = parts[-1][: parts[-1].index(URLS[3].encode()) + len(URLS[3]) - 4]  # inside its target URI
+    whole = archive(tmp_path / "crawl", parts[:-1], gz).read_bytes()
+    path = tmp_path / ("cut.warc.gz" if gz else "cut.warc")
+    path.write_bytes(whole + (gzip.compress(cut)[:-8] if gz else cut))  # a gzip member without its trailer
+
+    found = discover_archive(path, "crawl")
+
+    assert urls(found) == URLS[:3]
+    url, error_type, message = the_rejection(found)
+    assert url.startswith(f"{path.as_uri()}#") and error_type == "bad_warc"
+    assert "header is cut short" in message
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("delta", [10**7, 150, -150], ids=["past-the-end", "into-the-next", "too-short"])
 def test_a_record_that_does_not_end_where_its_length_says_is_rejected_alone(tmp_path: Path, gz: bool,
                                                                            delta: int) -> None:
