@@ -1,17 +1,17 @@
-"""Topic scores and subtopics of articles, from the vector of their lead.
+"""Topic scores and subtopics of articles, from the vector of their lead and their words.
 
-An article's lead (title plus the first ``topics.max_chars`` characters) is embedded once; the vector
-is stored for semantic search and scored here. A taxonomy topic whose ``iptc_code`` is one the shipped
-head was trained on (the 17 IPTC top-level topics) is scored by the head
-(:mod:`broadsheet.tasks.enrich.topic_head`). Any other topic, such as one a user adds to their TOML, is scored
-zero-shot: its score is the mean of its description-centroid similarity and its best example similarity
-(every text that stands for it, label and description, each example and its keywords, embedded on its
-own), turned into a probability by the head's zero-shot calibration. So every score is a probability in
-[0, 1] that the topic applies, topics independently of each other (multi-label). The best
-``topics.top_k`` are kept, ranked: the first always, the others at or above ``topics.min_score``. Under
-each kept IPTC topic the ``topics.subtopics`` nearest IPTC subtopics are kept when their similarity is at
-least ``topics.subtopic_min_score``. The enricher name records the model, runtime, head and taxonomy
-versions, so editing the taxonomy or shipping a new head makes stored scores stale.
+An article's lead (title plus the first ``topics.max_chars`` characters) is embedded once; the vector is
+stored for semantic search and scored here. A taxonomy topic whose ``iptc_code`` is one the shipped head was
+trained on (the 17 IPTC top-level topics) is scored by the head (:mod:`broadsheet.tasks.enrich.topic_head`),
+from the vector and the words of the whole article. Any other topic, such as one a user adds to their TOML, is
+scored zero-shot: its score is the mean of its description-centroid similarity and its best example similarity
+(every text that stands for it, label and description, each example and its keywords, embedded on its own),
+turned into a probability by the head's zero-shot calibration. So every score is a probability in [0, 1] that
+the topic applies, topics independently of each other (multi-label). The best ``topics.top_k`` are kept,
+ranked: the first always, the others at or above ``topics.min_score``. Under each kept IPTC topic the
+``topics.subtopics`` nearest IPTC subtopics are kept when their similarity is at least
+``topics.subtopic_min_score``. The enricher name records the model, scorer, head and taxonomy versions, so
+editing the taxonomy or shipping a new head makes stored scores stale.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from broadsheet.tasks.enrich import topic_head
 from broadsheet.tasks.enrich.embeddings import embed, embedding_model
 from broadsheet.tasks.enrich.topic_head import MODEL_NAME, TopicHead, load_head
 
-SCORER_VERSION = "head1"
+SCORER_VERSION = "head2"  # head2: the head reads the article's words too
 
 
 def taxonomy_for(settings: TopicSettings) -> Taxonomy:
@@ -80,15 +80,16 @@ def prototype_similarities(vectors: np.ndarray, protos: Prototypes) -> np.ndarra
     return topic_head.prototype_similarities(vectors, protos.centroids, protos.texts, protos.owner)
 
 
-def topic_scores(vectors: np.ndarray, settings: TopicSettings, taxonomy: Taxonomy) -> np.ndarray:
-    """(articles, topics) probabilities, in taxonomy order: trained topics by the head, the others zero-shot."""
+def topic_scores(vectors: np.ndarray, texts: list[str], settings: TopicSettings, taxonomy: Taxonomy) -> np.ndarray:
+    """(articles, topics) probabilities, in taxonomy order: trained topics by the head (from the lead vectors
+    and the articles' ``head_text``), the others zero-shot (from the vectors)."""
     head = load_head()
     scores = np.zeros((len(vectors), len(taxonomy.topics)), dtype=np.float32)
     columns = {code: i for i, code in enumerate(head.codes)}
     trained = [(j, columns[t.iptc_code]) for j, t in enumerate(taxonomy.topics) if t.iptc_code in columns]
     if trained:
         mine, its = zip(*trained, strict=True)
-        scores[:, list(mine)] = head.probabilities(vectors)[:, list(its)]
+        scores[:, list(mine)] = head.probabilities(vectors, texts)[:, list(its)]
     untrained = [j for j, t in enumerate(taxonomy.topics) if not is_trained(t, head)]
     if untrained:
         similarities = prototype_similarities(vectors, prototypes(settings, zero_shot_taxonomy(taxonomy, head)))
@@ -143,12 +144,14 @@ def embed_and_score(articles: list[Article], settings: TopicSettings,
     if not articles:
         return np.zeros((0, 0), dtype=np.float32), []
     vectors = embed([article_lead(a, settings.max_chars) for a in articles], settings)
-    return vectors, score_vectors(vectors, settings, taxonomy)
+    texts = [topic_head.head_text(a.title, a.text) for a in articles]
+    return vectors, score_vectors(vectors, texts, settings, taxonomy)
 
 
-def score_vectors(vectors: np.ndarray, settings: TopicSettings, taxonomy: Taxonomy) -> list[TopicResult]:
-    """Topics and subtopics of lead vectors already embedded."""
-    scores = topic_scores(vectors, settings, taxonomy)
+def score_vectors(vectors: np.ndarray, texts: list[str], settings: TopicSettings,
+                  taxonomy: Taxonomy) -> list[TopicResult]:
+    """Topics and subtopics of lead vectors already embedded, with the articles' ``head_text``."""
+    scores = topic_scores(vectors, texts, settings, taxonomy)
     near = vectors @ load_head().subtopics.vectors.T if settings.subtopics else np.zeros((len(vectors), 0))
     results = []
     for row, similarities in zip(scores, near, strict=True):

@@ -119,7 +119,7 @@ def test_topics_follow_the_text(settings: Settings) -> None:
     scores = [t.score for t in first.topics]
     assert scores == sorted(scores, reverse=True)
     assert all(t.score >= settings.topics.min_score for t in first.topics[1:])
-    assert first.topic_enricher.startswith("embed:minilm-l6-int8@1+head1+topic-head:")
+    assert first.topic_enricher.startswith("embed:minilm-l6-int8@1+head2+topic-head:")
     assert first.entity_enricher.startswith("tagger:ner-minilm@")
 
 

@@ -1,4 +1,5 @@
-"""Topic scoring: the trained head's calibrated probabilities, a user's own zero-shot topic, subtopics."""
+"""Topic scoring: the trained head's calibrated probabilities (from the lead vector and the words), a user's own
+zero-shot topic, subtopics."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from broadsheet.config.records import Article
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, Settings
 from broadsheet.config.taxonomy import load_taxonomy
 from broadsheet.tasks.enrich import topics
-from broadsheet.tasks.enrich.topic_head import load_head
+from broadsheet.tasks.enrich.topic_head import Lexicon, head_text, load_head
 from broadsheet.tasks.enrich.topics import enricher_name, score_topics
 
 TRANSPORT = '''
@@ -45,7 +46,7 @@ def test_trained_topics_are_scored_by_the_head_as_probabilities(settings: Settin
     assert all(topics.is_trained(t, head) for t in taxonomy.topics)
     vectors = np.random.default_rng(0).normal(size=(50, head.weights.shape[1] - len(head.codes)))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    scores = topics.topic_scores(vectors, settings.topics, taxonomy)
+    scores = topics.topic_scores(vectors, ["Minister resigns"] * 25 + [""] * 25, settings.topics, taxonomy)
     assert scores.shape == (50, 17) and ((scores >= 0) & (scores <= 1)).all()
 
 
@@ -118,3 +119,26 @@ def test_a_taxonomy_without_topics_is_rejected(tmp_path: Path) -> None:
     path.write_text("# nothing\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="has no"):
         load_taxonomy(path)
+
+
+def test_word_scores_are_sublinear_tf_idf_normalised_and_weighted() -> None:
+    lexicon = Lexicon({"strike": 0, "union": 1, "goal": 2}, np.array([2.0, 1.5, 3.0], np.float32),
+                      np.array([[1.0, 0.0, 0.0], [0.0, 2.0, -1.0]], np.float32))
+    [row, empty] = lexicon.scores(["Strike! STRIKE, strike; the union's a x", "nothing known here"])
+    tf_idf = np.array([(1 + np.log(3)) * 2.0, 1.0 * 1.5])  # "union's" counts as "union"; "a", "x" are too short
+    tf_idf /= np.linalg.norm(tf_idf)
+    assert np.allclose(row, [tf_idf[0], 2.0 * tf_idf[1]], atol=1e-6)
+    assert (empty == 0).all()
+
+
+def test_the_head_reads_the_words_of_the_whole_article() -> None:
+    head = load_head()
+    lead = np.random.default_rng(1).normal(size=(1, head.centroids.shape[1])).astype(np.float32)
+    lead /= np.linalg.norm(lead)
+    filler = "The statement was published on Monday. " * 60  # past the lead the vector sees
+    football = head_text("Statement", filler + "The striker scored twice and the club won the league title.")
+    budget = head_text("Statement", filler + "The central bank raised interest rates and shares fell.")
+    sport, economy = head.codes.index("15000000"), head.codes.index("04000000")
+    [with_football] = head.probabilities(lead, [football])
+    [with_budget] = head.probabilities(lead, [budget])
+    assert with_football[sport] > with_budget[sport] and with_budget[economy] > with_football[economy]

@@ -18,6 +18,7 @@ from vectors import cached_vectors
 from broadsheet.config.settings import DEFAULT_TOPICS_FILE, TopicSettings
 from broadsheet.config.taxonomy import load_taxonomy
 from broadsheet.tasks.enrich import topics
+from broadsheet.tasks.enrich.topic_head import head_text
 
 IPTC_TO_BBC = {data.ECONOMY: "business", data.ARTS: "entertainment", data.POLITICS: "politics",
                data.SPORT: "sport", data.SCIENCE: "tech"}
@@ -61,7 +62,8 @@ def bbc_report(folder: Path, settings: TopicSettings, cache: Path, version: str)
     vectors = cached_vectors(examples, settings, cache, "bbc")
     taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
     codes = [t.iptc_code or "" for t in taxonomy.topics]
-    scores = topics.topic_scores(vectors, settings, taxonomy)
+    texts = [head_text(e.title, e.text) for e in examples]
+    scores = topics.topic_scores(vectors, texts, settings, taxonomy)
     before = topics.prototype_similarities(vectors, topics.prototypes(settings, taxonomy))
     report = {"head_version": version}
     for name, matrix in (("prototypes_before", before), ("head", scores)):

@@ -34,8 +34,8 @@ def lead(example: Example, max_chars: int) -> str:
 def cached_vectors(examples: list[Example], settings: TopicSettings, cache: Path, name: str) -> np.ndarray:
     """(examples, dim) unit vectors of the examples' leads, from the cache when the same texts were embedded."""
     texts = [lead(e, settings.max_chars) for e in examples]
-    key = hashlib.sha256("\x00".join([settings.model, settings.runtime, *texts]).encode()).hexdigest()[:16]
-    path = cache / f"{name}-{settings.runtime}-{settings.max_chars}-{key}.npy"
+    key = hashlib.sha256("\x00".join([settings.model, *texts]).encode()).hexdigest()[:16]
+    path = cache / f"{name}-{settings.model}-{settings.max_chars}-{key}.npy"
     if path.is_file():
         return np.load(path)
     cache.mkdir(parents=True, exist_ok=True)
