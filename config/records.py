@@ -16,6 +16,7 @@ from broadsheet.config.errors import BroadsheetError
 
 Stage = Literal["discover", "fetch", "extract", "enrich", "load"]
 EntityType = Literal["person", "organization", "place"]
+ENTITY_TYPES: tuple[EntityType, ...] = ("person", "organization", "place")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from broadsheet.tasks.enrich.tagger import EntitySpan, load_tagger, tagger_versi
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules8"  # rules8: an organisation shortened to its first word joins the full name
+RULES_VERSION = "rules9"  # rules9: a learned mention votes for its type with the tagger's belief
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"
@@ -192,7 +192,8 @@ def _trim_tail(surface: str, label: EntityType) -> int:
 
 
 def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool,
-              shouting: list[tuple[int, int]], cut_names: bool = True) -> Span | None:
+              shouting: list[tuple[int, int]], cut_names: bool = True,
+              shares: tuple[float, ...] | None = None) -> Span | None:
     """A cleaned span of ``text[start:end]``, or None when nothing name-like is left."""
     if cut_names:
         end = _extend_org(text, label, _complete_word(text, end))
@@ -207,7 +208,7 @@ def make_span(text: str, start: int, end: int, label: EntityType, in_title: bool
         re.search(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Senator|Rep)\.?\s+$", text[max(0, start - 12):start]))
     loud = any(a <= start < b for a, b in shouting)
     return Span(name, entity_key(name), label, start + offset, start + offset + len(name), in_title, surface,
-                shouting=loud, honorific=honorific and label == "person")
+                shouting=loud, honorific=honorific and label == "person", shares=shares)
 
 
 def _join_and(spans: list[Span], text: str, shouting: list[tuple[int, int]]) -> list[Span]:
@@ -234,8 +235,8 @@ def spacy_found(doc: Any) -> list[EntitySpan]:
 def spans_of(found: list[EntitySpan], text: str, in_title: bool, rules: Rules = SPACY_RULES) -> list[Span]:
     """The tagger's spans of ``text``, cleaned (:func:`make_span`) and, by ``rules``, joined at "and"."""
     shouting = _shouting_lines(text) if rules.shouting and not in_title else []
-    spans = [span for start, end, label in found
-             if (span := make_span(text, start, end, label, in_title, shouting, rules.cut_names)) is not None]
+    spans = [span for start, end, label, shares in found
+             if (span := make_span(text, start, end, label, in_title, shouting, rules.cut_names, shares)) is not None]
     return _join_and(spans, text, shouting) if rules.join_and else spans
 
 
@@ -251,7 +252,7 @@ def _place_at_line_start(text: str, spans: list[Span], pattern: re.Pattern[str],
         if not same:
             added.append(Span(match.group(1), entity_key(match.group(1)), label, start, end, False, match.group(1)))
         elif len(same) == 1 and (same[0].start, same[0].end) == (start, end):
-            same[0].label, same[0].shouting = label, False
+            same[0].label, same[0].shouting, same[0].shares = label, False, None
     return spans + added
 
 

@@ -1,6 +1,6 @@
 """Resolution inside one article: which tagged spans are the same entity, and what type it is.
 
-Rules, in order (each has a test in tests/test_resolve.py):
+Rules, in order (each has a test in tests/enrich/test_resolve.py):
 
 1. The same normalised name is one entity ("Sen. Thom Tillis" and "Thom Tillis").
 2. An acronym defined in the text, ``Mojahedin-e-Khalq (MEK)``, joins its expansion, and so does
@@ -12,7 +12,9 @@ Rules, in order (each has a test in tests/test_resolve.py):
    of the body (same case, whole words), so a name tagged once is counted every time.
 5. Spans from shouting lines (all capitals) and from the title only join entities of the body; on
    their own they are headline casing, not evidence. Gazetteer places are the exception.
-6. The entity's type is the weighted vote of all its mentions, with the evidence of names: a known
+6. The entity's type is the weighted vote of all its mentions, with the evidence of names. A mention
+   of the learned tagger votes with its belief split over the types (0.89 organisation and 0.10 place
+   for one, 0.79 place for the next); a spaCy mention votes for its label with a weight. A known
    country is a place, a name ending in "Party" or "Ministry" is an organisation, a name after "Mr"
    or "Sen." or shortened to its surname is a person.
 """
@@ -23,11 +25,12 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from broadsheet.config.records import EntityType
+from broadsheet.config.records import ENTITY_TYPES, EntityType
 from broadsheet.tasks.enrich.gazetteer import is_country, lookup_place
 
 TYPE_PREFERENCE: tuple[EntityType, ...] = ("person", "organization", "place")
-# The small English model's PERSON label is far more precise than its ORG label (CoNLL dev).
+# spaCy's mentions vote for their label with a weight: the small English model's PERSON label is far more
+# precise than its ORG label (CoNLL dev).
 LABEL_WEIGHTS: dict[str, float] = {"person": 1.5, "organization": 1.0, "place": 1.0}
 # ...but not for a lone word: a one-word PERSON span not linked to a full name is as often a team,
 # a company or a town ("Surrey", "Magna"), so it counts less than the other labels of the same name.
@@ -59,6 +62,7 @@ class Span:
     shouting: bool = False      # found on a line in capitals
     honorific: bool = False     # preceded by "Mr", "Sen." ...
     propagated: bool = False    # found again by rule 4, not by the tagger
+    shares: tuple[float, ...] | None = None  # the learned tagger's belief over ENTITY_TYPES (tagger.EntitySpan)
 
     @property
     def votes(self) -> bool:
@@ -87,8 +91,12 @@ class Cluster:
         votes: dict[EntityType, float] = defaultdict(float)
         for span in self.spans:
             if span.votes:
-                lone_person = span.label == "person" and " " not in span.key
-                votes[span.label] += LONE_PERSON_WEIGHT if lone_person else LABEL_WEIGHTS[span.label]
+                if span.shares is not None:  # the learned tagger's belief, split over the types
+                    for label, share in zip(ENTITY_TYPES, span.shares, strict=True):
+                        votes[label] += share
+                else:
+                    lone_person = span.label == "person" and " " not in span.key
+                    votes[span.label] += LONE_PERSON_WEIGHT if lone_person else LABEL_WEIGHTS[span.label]
             if span.honorific:
                 votes["person"] += STRONG
         if self.surname_links:

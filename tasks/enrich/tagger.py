@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from broadsheet.config.errors import ConfigError
-from broadsheet.config.records import EntityType
+from broadsheet.config.records import ENTITY_TYPES, EntityType
 from broadsheet.models import load_tokenizer, onnx_session, shipped_model
 
 ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|St|Mt|Ft|Ltd|Inc|Co|Corp|Bros|Jr|Sr|Gen|Gov|Sen|Rep|Col|Lt|Capt|Prof|Rev|No|vs)\."
@@ -56,11 +56,14 @@ def case_id(piece: str, continued: bool) -> int:
 
 
 class EntitySpan(NamedTuple):
-    """A tagged stretch of text: ``text[start:end]`` names an entity of ``type``."""
+    """A tagged stretch of text: ``text[start:end]`` names an entity of ``type``. ``shares`` (the learned
+    tagger only) is how the tagger's belief splits over ``ENTITY_TYPES`` for this stretch: its mean
+    probability of each type's labels over the stretch's sub-tokens, normalised to sum to 1."""
 
     start: int
     end: int
     type: EntityType
+    shares: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,14 +223,24 @@ def decode(text: str, encoded: Encoded, scores: np.ndarray, names: tuple[str, ..
     for i, label in enumerate([*path, 0]):
         tag = names[label]
         if kind and not tag.startswith("I-"):
-            found.append(_span(text, encoded, first, i - 1, kind))
+            found.append(_span(text, encoded, first, i - 1, kind, _shares(scores[first:i], names)))
             kind = ""
         if tag.startswith("B-"):
             kind, first = tag[2:], i
     return [s for s in found if s is not None and s.end > s.start]
 
 
-def _span(text: str, encoded: Encoded, first: int, last: int, kind: str) -> EntitySpan | None:
+def _shares(scores: np.ndarray, names: tuple[str, ...]) -> tuple[float, ...]:
+    """Mean probability of each product type's B- and I- labels over the sub-tokens, normalised."""
+    probabilities = np.exp(scores).mean(axis=0)
+    kind_of = {t: k for k, t in TYPES.items()}
+    mass = [sum(float(probabilities[j]) for j, n in enumerate(names) if n[2:] == kind_of[t]) for t in ENTITY_TYPES]
+    total = sum(mass)
+    return tuple(m / total for m in mass) if total > 0 else tuple(1 / len(mass) for _ in mass)
+
+
+def _span(text: str, encoded: Encoded, first: int, last: int, kind: str,
+          shares: tuple[float, ...] | None = None) -> EntitySpan | None:
     """The span of sub-tokens ``first..last``: widened to whole words where a label changed inside one
     ("Mc" + "Donald") and to an abbreviation's last dot ("U.S" + "."), without brackets or commas at its ends."""
     entity_type = TYPES.get(kind)
@@ -242,7 +255,7 @@ def _span(text: str, encoded: Encoded, first: int, last: int, kind: str) -> Enti
         first += 1
     while last > first and text[offsets[last][0]:offsets[last][1]] in _EDGE_MARKS:
         last -= 1
-    return EntitySpan(offsets[first][0], offsets[last][1], entity_type)
+    return EntitySpan(offsets[first][0], offsets[last][1], entity_type, shares)
 
 
 _EDGE_MARKS = frozenset("([{)]},;:\"'\u201c\u201d\u2018\u2019-\u2013\u2014")

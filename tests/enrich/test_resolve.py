@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,14 +11,14 @@ import pytest
 
 from broadsheet.config.entity_aliases import load_alias_corrections
 from broadsheet.config.errors import ConfigError
-from broadsheet.config.records import Article, Candidate, Enrichment
+from broadsheet.config.records import Article, Candidate, Enrichment, EntityType
 from broadsheet.config.settings import Settings, load_settings
 from broadsheet.flows.demo import CORPUS_DIR as CORPUS
 from broadsheet.tasks.enrich import gazetteer
 from broadsheet.tasks.enrich.enrichers import enrich_articles
 from broadsheet.tasks.enrich.entities import entity_key, normalize_name, tag_entities
 from broadsheet.tasks.enrich.gazetteer import lookup_place
-from broadsheet.tasks.enrich.resolve import find_acronyms
+from broadsheet.tasks.enrich.resolve import Cluster, Span, find_acronyms
 from broadsheet.tasks.extract.article import extract_article
 from broadsheet.tasks.fetch.documents import file_url, read_local
 
@@ -260,3 +261,15 @@ def test_a_place_that_starts_an_organisation_name_stays_a_place(settings: Settin
                                   "furious, and Manchester United's manager apologised.")
     assert found["Manchester"][0] == "place"
     assert found["Manchester United"][0] == "organization"
+
+
+def test_a_learned_mention_votes_with_its_belief_split_over_the_types() -> None:
+    def mention(start: int, label: EntityType, shares: tuple[float, ...] | None) -> Span:
+        return Span("Fort Alder", "fort alder", label, start, start + 10, False, "Fort Alder", shares=shares)
+
+    # One mention says organisation and one place: as labels a tie, which goes to organisation; as the
+    # tagger's beliefs, organisation 0.55 + 0.05 against place 0.45 + 0.95.
+    believed = Cluster([mention(0, "organization", (0.0, 0.55, 0.45)), mention(40, "place", (0.0, 0.05, 0.95))])
+    assert believed.entity_type() == "place"
+    labelled = Cluster([replace(span, shares=None) for span in believed.spans])
+    assert labelled.entity_type() == "organization"

@@ -122,14 +122,35 @@ def test_merge_takes_each_label_from_the_window_where_it_is_most_central() -> No
 def test_decode_bio_to_character_spans() -> None:
     text = "Alice Smith visited Paris with Acme Corp and the French."
     tagger, _ = fake_tagger()
-    assert tagger.tag(text) == [EntitySpan(0, 11, "person"), EntitySpan(20, 25, "place"),
+    assert located(tagger.tag(text)) == [EntitySpan(0, 11, "person"), EntitySpan(20, 25, "place"),
                                 EntitySpan(31, 40, "organization")]
 
 
 def test_decode_widens_a_span_to_its_whole_word() -> None:
     text = "McDonald said"
     encoded = encode(tiny_tokenizer(), text)
-    assert decode(text, encoded, one_hot(["B-PER", "O", "O"]), LABELS) == [EntitySpan(0, 8, "person")]
+    assert located(decode(text, encoded, one_hot(["B-PER", "O", "O"]), LABELS)) == [EntitySpan(0, 8, "person")]
+
+
+def located(spans: list[EntitySpan]) -> list[EntitySpan]:
+    """The spans without the tagger's beliefs (``shares``), for comparing where and what they are."""
+    return [span._replace(shares=None) for span in spans]
+
+
+def test_a_span_carries_the_tagger_belief_over_the_types() -> None:
+    text = "Camp Liberty residents"
+    encoded = encode(tiny_tokenizer(), text)
+    probabilities = np.full((len(encoded.ids), len(LABELS)), 1e-9)
+    # Two words of the span: ORG 0.6 / LOC 0.3 / MISC 0.1 then ORG 0.2 / LOC 0.8; the third word is outside.
+    for row, shares in enumerate([{"B-ORG": 0.6, "B-LOC": 0.3, "B-MISC": 0.1}, {"I-ORG": 0.2, "I-LOC": 0.8},
+                                  {"O": 1.0}]):
+        for tag, p in shares.items():
+            probabilities[row, LABELS.index(tag)] = p
+    [span] = decode(text, encoded, np.log(probabilities), LABELS)
+    assert (span.start, span.end, span.type) == (0, 12, "place")
+    organisation, place = (0.6 + 0.2) / 2, (0.3 + 0.8) / 2  # means over the span; MISC is not a type
+    assert span.shares == pytest.approx((0.0, organisation / (organisation + place), place / (organisation + place)),
+                                        abs=1e-6)
 
 
 def one_hot(tags: list[str]) -> np.ndarray:
@@ -144,7 +165,7 @@ def test_decode_keeps_bio_valid_and_one_type_per_span() -> None:
     encoded = encode(tiny_tokenizer(), text)
     scores = one_hot(["B-LOC", "I-ORG", "I-LOC"])
     scores[1, LABELS.index("I-LOC")] = -1.0  # the model's second choice for "of"
-    assert decode(text, encoded, scores, LABELS) == [EntitySpan(0, 19, "place")]
+    assert located(decode(text, encoded, scores, LABELS)) == [EntitySpan(0, 19, "place")]
 
 
 def test_decode_takes_an_abbreviation_dot_and_drops_edge_brackets() -> None:
@@ -152,7 +173,7 @@ def test_decode_takes_an_abbreviation_dot_and_drops_edge_brackets() -> None:
     encoded = encode(tiny_tokenizer(), text)
     assert [text[a:b] for a, b in encoded.offsets] == ["(", "U", ".", "S", ".", ")"]
     tags = ["B-LOC", "I-LOC", "I-LOC", "I-LOC", "O", "O"]  # "(" in, the last dot of "U.S." left out
-    assert decode(text, encoded, one_hot(tags), LABELS) == [EntitySpan(2, 6, "place")]
+    assert located(decode(text, encoded, one_hot(tags), LABELS)) == [EntitySpan(2, 6, "place")]
 
 
 def test_a_span_cut_by_a_window_edge_comes_out_once_and_whole() -> None:
@@ -166,13 +187,13 @@ def test_a_span_cut_by_a_window_edge_comes_out_once_and_whole() -> None:
     for start in range(0, len(text), len(sentence)):
         expected += [EntitySpan(start, start + 11, "person"), EntitySpan(start + 20, start + 25, "place"),
                      EntitySpan(start + 31, start + 40, "organization")]
-    assert found == expected
+    assert located(found) == expected
     assert all(len(window) <= 8 for window in session.seen)
 
 
 def test_tag_many_keeps_texts_apart_and_in_order() -> None:
     tagger, _ = fake_tagger(batch_size=2)
-    assert tagger.tag_many(["Paris", "", "nothing here", "Alice said"]) == [
+    assert [located(f) for f in tagger.tag_many(["Paris", "", "nothing here", "Alice said"])] == [
         [EntitySpan(0, 5, "place")], [], [], [EntitySpan(0, 5, "person")]]
 
 
