@@ -14,7 +14,8 @@ Rules, in order (each has a test in tests/enrich/test_resolve.py):
    their own they are headline casing, not evidence. Gazetteer places are the exception.
 6. The entity's type is the weighted vote of all its mentions, with the evidence of names. A mention
    of the learned tagger votes with its belief split over the types (0.89 organisation and 0.10 place
-   for one, 0.79 place for the next); a spaCy mention votes for its label with a weight. A known
+   for one, 0.79 place for the next, at most 1 a mention); a mention from spaCy or from a rule (a
+   dateline, an acronym, a name joined at "and") votes for its label with a weight. A known
    country is a place, a name ending in "Party" or "Ministry" is an organisation, a name after "Mr"
    or "Sen." or shortened to its surname is a person.
 """

@@ -7,7 +7,7 @@ one-vs-rest logistic regression over the vector, the vector's similarity to the 
 tf-idf of the article's words (title and text, over the head's fixed vocabulary), and a calibration (a
 sigmoid of the regression's score): the result is the probability that the topic applies, each topic on
 its own (multi-label), as if every topic were equally common. The lead vector sees the first 256 tokens;
-the words see the whole article, which is most of what the words add. A topic it was
+the words see the whole article (up to ``WORDS_CHARS``), which is most of what they add. A topic it was
 not trained on (one a user adds to the taxonomy) is scored zero-shot: its description-and-examples
 similarity goes through one calibration fitted on the trained topics' similarities, so both kinds of
 score read as probabilities. Subtopics are the IPTC Media Topics below a top-level topic, each a unit
@@ -94,6 +94,8 @@ class TopicHead:
 
     def probabilities(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
         """(articles, topics) calibrated probabilities, in ``codes`` order, of lead vectors and ``head_text``s."""
+        if len(texts) != len(vectors):
+            raise ValueError(f"the head needs one text per vector: {len(texts)} texts, {len(vectors)} vectors")
         raw = self.features(vectors) @ self.weights.T + self.lexicon.scores(texts) + self.bias
         return sigmoid(raw * self.calibration[:, 0] + self.calibration[:, 1])
 

@@ -3,13 +3,13 @@
 An article's lead (title plus the first ``topics.max_chars`` characters) is embedded once; the vector is
 stored for semantic search and scored here. A taxonomy topic whose ``iptc_code`` is one the shipped head was
 trained on (the 17 IPTC top-level topics) is scored by the head (:mod:`broadsheet.tasks.enrich.topic_head`),
-from the vector and the words of the whole article. Any other topic, such as one a user adds to their TOML, is
-scored zero-shot: its score is the mean of its description-centroid similarity and its best example similarity
-(every text that stands for it, label and description, each example and its keywords, embedded on its own),
-turned into a probability by the head's zero-shot calibration. So every score is a probability in [0, 1] that
-the topic applies, topics independently of each other (multi-label). The best ``topics.top_k`` are kept,
-ranked: the first always, the others at or above ``topics.min_score``. Under each kept IPTC topic the
-``topics.subtopics`` nearest IPTC subtopics are kept when their similarity is at least
+from the vector and the words of the whole article (its first 20,000 characters). Any other topic, such as one
+a user adds to their TOML, is scored zero-shot: its score is the mean of its description-centroid similarity
+and its best example similarity (every text that stands for it, label and description, each example and its
+keywords, embedded on its own), turned into a probability by the head's zero-shot calibration. So every score
+is a probability in [0, 1] that the topic applies, topics independently of each other (multi-label). The best
+``topics.top_k`` are kept, ranked: the first always, the others at or above ``topics.min_score``. Under each
+kept IPTC topic the ``topics.subtopics`` nearest IPTC subtopics are kept when their similarity is at least
 ``topics.subtopic_min_score``. The enricher name records the model, scorer, head and taxonomy versions, so
 editing the taxonomy or shipping a new head makes stored scores stale.
 """

@@ -142,3 +142,10 @@ def test_the_head_reads_the_words_of_the_whole_article() -> None:
     [with_football] = head.probabilities(lead, [football])
     [with_budget] = head.probabilities(lead, [budget])
     assert with_football[sport] > with_budget[sport] and with_budget[economy] > with_football[economy]
+
+
+def test_the_head_refuses_vectors_and_texts_that_do_not_pair_up() -> None:
+    head = load_head()
+    vectors = np.eye(3, head.centroids.shape[1], dtype=np.float32)
+    with pytest.raises(ValueError, match="one text per vector"):
+        head.probabilities(vectors, ["only one text"])
