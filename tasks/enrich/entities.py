@@ -39,7 +39,7 @@ from broadsheet.tasks.enrich.tagger import EntitySpan, load_tagger, tagger_versi
 LABELS: dict[str, EntityType] = {
     "PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
 }
-RULES_VERSION = "rules9"  # rules9: a learned mention votes for its type with the tagger's belief
+RULES_VERSION = "rules9"  # rules9: a learned mention votes with the tagger's belief; a text's windows batched alone
 HONORIFICS = re.compile(
     r"^(?:(?:mr|mrs|ms|miss|dr|prof|sir|dame|sen|senator|senators|rep|representative|gov|governor|"
     r"president|pres|prime minister|minister|secretary|gen|general|col|capt|lt|judge|justice|"

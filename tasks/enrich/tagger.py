@@ -93,16 +93,17 @@ class Tagger:
         return self.tag_many([text])[0]
 
     def tag_many(self, texts: list[str]) -> list[list[EntitySpan]]:
-        """The entity spans of each text, in order; every window of every text in shared batches."""
-        encoded = [encode(self.tokenizer, text) for text in texts]
-        jobs = [(t, window) for t, e in enumerate(encoded)
-                for window in windows(e.word_ids, self.max_length - 2, self.overlap)]
-        scores = self._run([(encoded[t], w) for t, w in jobs])
-        per_text: list[list[tuple[tuple[int, int], np.ndarray]]] = [[] for _ in texts]
-        for (t, window), found in zip(jobs, scores, strict=True):
-            per_text[t].append((window, found))
-        return [decode(text, e, merge(len(e.ids), per_text[t]), self.labels)
-                for t, (text, e) in enumerate(zip(texts, encoded, strict=True))]
+        """The entity spans of each text, in order. A text's windows are batched only with each other: the
+        int8 graph scales its activations per batch, so a window batched with another text's would be scored
+        a little differently, and the same article could come out otherwise beside other articles."""
+        found = []
+        for text in texts:
+            encoded = encode(self.tokenizer, text)
+            spans = windows(encoded.word_ids, self.max_length - 2, self.overlap)
+            scores = self._run([(encoded, window) for window in spans])
+            found.append(decode(text, encoded, merge(len(encoded.ids), list(zip(spans, scores, strict=True))),
+                                self.labels))
+        return found
 
     def _run(self, jobs: list[tuple[Encoded, tuple[int, int]]]) -> list[np.ndarray]:
         """Label log-probabilities of each window's sub-tokens; windows of like length batched together."""

@@ -218,3 +218,12 @@ def test_shipped_model_tags_a_long_text_whole(shipped: Tagger) -> None:
     found = typed(text, shipped.tag(text))
     assert found == {("Jacinda Ardern", "person"), ("World Bank", "organization"), ("Wellington", "place")}
     assert len(shipped.tag(text)) == 3 * 40
+
+
+def test_a_text_is_tagged_the_same_whatever_else_is_in_the_call(shipped: Tagger) -> None:
+    text = "Maria Lindqvist, the chief executive of Nordwave Energy, flew to Halifax on Tuesday."
+    others = ["The council of Fort Alder met on Monday.", "Short.",
+              "Officials from the World Bank met ministers in Wellington and Canberra. " * 12]
+    alone = shipped.tag_many([text])[0]
+    beside = shipped.tag_many([others[0], text, *others[1:]])[1]
+    assert beside == alone and all(span.shares for span in alone)  # the beliefs too, to the last bit
