@@ -42,9 +42,25 @@ log = logging.getLogger(__name__)
 
 
 def service_address() -> Path:
-    """The service's socket: one per user (the cache folder) and installation (this Python, this broadsheet)."""
-    installation = f"{sys.executable}|{Path(__file__).resolve().parent}|{version('broadsheet')}"
+    """The service's socket: one per user (the cache folder) and installation (this Python, this broadsheet, its
+    code as it is now: workers started before an update would otherwise go on tagging with the old code)."""
+    package = Path(__file__).resolve().parents[1]
+    installation = f"{sys.executable}|{package}|{version('broadsheet')}|{code_fingerprint(package)}"
     return cache_root() / "workers" / hashlib.sha256(installation.encode()).hexdigest()[:12]
+
+
+CODE_PARTS = ("config", "tasks", "models")  # what a worker runs: its stages, their settings, the shipped models
+
+
+def code_fingerprint(package: Path) -> str:
+    """A digest of the name, size and modification time of every source file and model manifest a worker uses."""
+    digest = hashlib.sha256()
+    for part in CODE_PARTS:
+        for path in sorted((package / part).rglob("*")):
+            if path.suffix == ".py" or path.name == "manifest.json":
+                stat = path.stat()
+                digest.update(f"{path.relative_to(package)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 class WarmWorkers:

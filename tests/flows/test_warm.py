@@ -125,3 +125,19 @@ def test_a_service_lost_mid_run_costs_no_document(settings: Settings, scheduled:
         assert workers._submitter() is None  # later jobs stay in the run's process
     finally:
         warm.detach()
+
+
+def test_the_service_is_another_one_once_the_code_changes(tmp_path: Path) -> None:
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "models" / "ner").mkdir(parents=True)
+    stage = tmp_path / "tasks" / "stage.py"
+    stage.write_text("RULES = 1\n")
+    (tmp_path / "models" / "ner" / "manifest.json").write_text('{"version": "1"}')
+    before = warm.code_fingerprint(tmp_path)
+    (tmp_path / "tasks" / "notes.txt").write_text("not code")
+    assert warm.code_fingerprint(tmp_path) == before
+    stage.write_text("RULES = 22\n")  # an update: another size
+    after = warm.code_fingerprint(tmp_path)
+    assert after != before
+    os.utime(stage, ns=(stage.stat().st_atime_ns, stage.stat().st_mtime_ns + 1_000_000_000))  # same size, later
+    assert warm.code_fingerprint(tmp_path) != after
