@@ -1,6 +1,6 @@
 """End-to-end throughput against the libraries' own limit, on one and two cores, with peak memory.
 
-    python benchmarks/throughput.py [--pages DIR] [--total N] [--cores 1,2] [--runs K] [--no-plain]
+    python benchmarks/throughput.py [--pages DIR] [--total N] [--cores 1,2] [--runs K] [--no-plain] [--timeline S]
     python benchmarks/throughput.py --long N [--seed M]   # memory over one long run (into a warehouse of M articles)
 
 1. Builds a folder of ``--total`` distinct pages from the real pages under DIR (default: the fundus
@@ -34,7 +34,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -155,13 +155,19 @@ ROLES = ("flow", "workers", "server")
 
 @dataclass
 class Run:
-    """One command run: wall seconds, RSS samples every 0.2 s, CPU seconds per role, and its stdout."""
+    """One command run: wall seconds, RSS samples every 0.2 s, CPU seconds per role, and its stdout; with
+    ``used``, the tree's CPU seconds so far at each sample (what :func:`timeline` reads)."""
 
     wall: float
     samples: list[Sample]
     cpu: dict[str, float]
     stdout: str
     loaded: int = 0
+    used: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+
+    def busy(self, cores: int) -> float:
+        """The share of the cores' time the run's processes used, start to exit."""
+        return sum(self.cpu.values()) / (self.wall * cores)
 
 
 def run_tree(command: list[str], cpus: set[int], cwd: Path, env: dict[str, str] | None = None) -> Run:
@@ -174,6 +180,7 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path, env: dict[str, str] 
                                    preexec_fn=lambda: os.sched_setaffinity(0, cpus))
         root, samples = psutil.Process(process.pid), []
         cpu: dict[int, tuple[str, float]] = {}  # pid: (role, CPU seconds at its last sample)
+        used: list[tuple[float, dict[str, float]]] = []
         while process.poll() is None:
             try:
                 roles = dict.fromkeys(ROLES, 0)
@@ -182,6 +189,7 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path, env: dict[str, str] 
                     roles[role] += _rss(member)
                     cpu[member.pid] = (role, max(_cpu(member), cpu.get(member.pid, (role, 0.0))[1]))
                 samples.append((time.perf_counter() - start, roles))
+                used.append((samples[-1][0], {r: sum(c for rr, c in cpu.values() if rr == r) for r in ROLES}))
             except psutil.NoSuchProcess:
                 pass
             time.sleep(0.2)
@@ -190,7 +198,19 @@ def run_tree(command: list[str], cpus: set[int], cwd: Path, env: dict[str, str] 
         if process.returncode != 0:
             sys.exit(f"error: {' '.join(command[:3])} exited with {process.returncode}:\n{err.read()[-3000:]}")
         by_role = {role: sum(seconds for r, seconds in cpu.values() if r == role) for role in ROLES}
-        return Run(wall, samples, by_role, out.read())
+        return Run(wall, samples, by_role, out.read(), used=used)
+
+
+def timeline(run: Run, step: float) -> str:
+    """Cores used by each role in each ``step`` seconds of the run: where the cores sat idle."""
+    lines, (before, so_far) = [], (0.0, dict.fromkeys(ROLES, 0.0))
+    for seconds, cpu in run.used:
+        if seconds - before >= step:
+            rates = {role: (cpu[role] - so_far[role]) / (seconds - before) for role in ROLES}
+            lines.append(f"{before:6.1f}-{seconds:6.1f} s  " + "  ".join(f"{role} {rates[role]:.2f}" for role in ROLES)
+                         + f"  all {sum(rates.values()):.2f}")
+            before, so_far = seconds, cpu
+    return "\n".join(lines)
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -262,6 +282,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, metavar="M",
                         help="with --long: first fill the warehouse to M articles (the originals ingested, their "
                              "rows then copied under new ids), so the long run loads into a warehouse of that size")
+    parser.add_argument("--timeline", type=float, default=0.0, metavar="SECONDS",
+                        help="print the cores each role used in every SECONDS of each core count's last run "
+                             "(where the cores sat idle)")
     parser.add_argument("--results", type=Path, default=None, help="results file (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
     args.cores = [int(c) for c in args.cores.split(",")]
@@ -313,6 +336,9 @@ def main(argv: list[str] | None = None) -> None:
                     plain_runs.append(ingest(corpus, cpus, plain=True))
                     prefect_runs.append(runs[-1])
                     overheads.append(1 - plain_runs[-1].wall / runs[-1].wall)
+            if args.timeline:
+                print(f"cores used, run {len(runs)} on {cores} core(s):\n{timeline(runs[-1], args.timeline)}",
+                      file=sys.stderr, flush=True)
             wall = statistics.median(r.wall for r in runs)
             most = max(peak(r.samples) for r in runs)
             loaded = min(r.loaded for r in runs)
@@ -320,7 +346,8 @@ def main(argv: list[str] | None = None) -> None:
             limit = limit_one * cores
             rows.append([f"broadsheet ingest, {cores} core(s)", f"{rate_of[cores]:,.2f}",
                          f"{rate_of[cores] / limit:.2f} of {limit:,.2f}", f"{most / 2**30:.2f}",
-                         f"{loaded} of {args.total} loaded; walls {_walls(runs)} s"])
+                         f"{loaded} of {args.total} loaded; walls {_walls(runs)} s; cores busy "
+                         f"{statistics.median(r.busy(cores) for r in runs):.0%}"])
             if cores == 1 and spacy_runs:
                 spacy_rate = args.total / statistics.median(r.wall for r in spacy_runs)
                 rows.append(["broadsheet ingest, 1 core, entities.model = spacy", f"{spacy_rate:,.2f}",
@@ -428,7 +455,8 @@ ROLES_NOTE = ("Peaks per role are each role's own highest in that tenth (they ne
 NOTE = ("Bare stages run in one process pinned to CPU 0 (ONNX Runtime on one thread). The two-core limit is twice the "
         "one-core limit. Ingest runs are the real CLI pinned to the first N CPUs (`pipeline.workers = 0` follows "
         "the affinity), Prefect's temporary server included, from process start to exit. Peak RSS sums every "
-        "process of the run's tree (sampled every 0.2 s).")
+        "process of the run's tree (sampled every 0.2 s). Cores busy: the tree's CPU seconds over wall seconds times "
+        "cores (median of the runs).")
 
 
 def _walls(runs: list[Run]) -> str:
